@@ -1,0 +1,37 @@
+{
+  "targets": [
+    {
+      "target_name": "interlock",
+      "sources": [
+        "src/native/addon.cc",
+        "src/native/napi/errors.cc",
+        "src/native/napi/env_context.cc",
+        "src/native/napi/shared_memory_wrap.cc",
+        "src/native/napi/named_event_wrap.cc",
+        "src/native/napi/rwlock_wrap.cc",
+        "src/native/async/process_lock.cc",
+        "src/native/async/lock_registry.cc",
+        "src/native/async/event_waiter.cc",
+        "src/native/core/rw_lock_segment.cc",
+        "src/native/core/names.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src/native"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-fexceptions"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "src/native/platform/linux_segment.cc",
+            "src/native/platform/linux_park.cc",
+            "src/native/platform/linux_process.cc",
+            "src/native/platform/linux_event.cc",
+            "src/native/platform/posix_clock.cc"
+          ],
+          "libraries": ["-lrt", "-lpthread"]
+        }]
+      ]
+    }
+  ]
+}

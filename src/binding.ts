@@ -1,0 +1,107 @@
+// The only module that loads the addon. Everything else talks to it through these types.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { nativeError } from './errors.js';
+
+export const enum Status {
+  Granted = 0,
+  TimedOut = 1,
+}
+
+/** Called once per completed asynchronous request, on the thread that made it. */
+export type Completion = (status: Status, token: number) => void;
+
+export interface NativeRwLock {
+  /** > 0: granted (guard token); < 0: queued as request -r. */
+  acquire(mode: 0 | 1, timeoutMs: number): number;
+  /** Guard token, or 0. */
+  tryAcquire(mode: 0 | 1): number;
+  release(guardId: number): boolean;
+  downgrade(guardId: number): void;
+  markConsistent(guardId: number): void;
+  cancel(requestId: number): boolean;
+  inspect(): NativeLockInfo;
+  close(): void;
+}
+
+export interface NativeHolder {
+  pid: number;
+  count: number;
+  since?: number;
+  alive: boolean;
+}
+
+export interface NativeLockInfo {
+  writer: NativeHolder | null;
+  writerActive: boolean;
+  readers: NativeHolder[];
+  waitingReaders: number;
+  waitingWriters: number;
+  abandoned: boolean;
+  maxProcesses: number;
+  processes: number;
+}
+
+export interface NativeNamedEvent {
+  set(): void;
+  reset(): void;
+  isSet(): boolean;
+  manualReset(): boolean;
+  /** 1: satisfied now; 0: timed out now; < 0: queued as request -r. */
+  wait(timeoutMs: number): number;
+  cancel(requestId: number): boolean;
+  close(): void;
+}
+
+export interface NativeSharedMemory {
+  readonly buffer: ArrayBuffer;
+  readonly size: number;
+  readonly created: boolean;
+  close(): void;
+}
+
+export const enum ObjectKind {
+  Memory = 0,
+  Lock = 1,
+  Event = 2,
+}
+
+interface Addon {
+  setCallbacks(
+    dispatch: (requestId: number, status: Status, token: number) => void,
+    makeError: typeof nativeError,
+  ): void;
+  unlink(kind: ObjectKind, name: string, global: boolean): boolean;
+  RwLockHandle: new (name: string, maxProcesses: number, mode: number, global: boolean) => NativeRwLock;
+  NamedEventHandle: new (
+    name: string,
+    manualReset: boolean,
+    initialState: boolean,
+    mode: number,
+    global: boolean,
+  ) => NativeNamedEvent;
+  SharedMemoryHandle: new (name: string, size: number, create: 0 | 1 | 2, mode: number, global: boolean) => NativeSharedMemory;
+}
+
+const require = createRequire(import.meta.url);
+const loadBinding = require('node-gyp-build') as (dir: string) => unknown;
+export const addon = loadBinding(fileURLToPath(new URL('..', import.meta.url))) as Addon;
+
+const pending = new Map<number, Completion>();
+
+/** Registers what to do when native request `requestId` completes. */
+export function onCompletion(requestId: number, completion: Completion): void {
+  pending.set(requestId, completion);
+}
+
+/** Forgets a request that will never complete (cancelled or closed). */
+export function forgetRequest(requestId: number): void {
+  pending.delete(requestId);
+}
+
+addon.setCallbacks((requestId, status, token) => {
+  const completion = pending.get(requestId);
+  if (completion === undefined) return;
+  pending.delete(requestId);
+  completion(status, token);
+}, nativeError);

@@ -1,0 +1,6 @@
+export { InterlockError, LockTimeoutError, type InterlockErrorCode } from './errors.js';
+export { SharedMemory, type SharedMemoryOptions } from './shared-memory.js';
+export { NamedEvent, type NamedEventOptions } from './named-event.js';
+export { RwLock, type RwLockOptions, type LockInfo, type Holder } from './rwlock.js';
+export { LockGuard } from './lock-guard.js';
+export type { AcquireOptions, CommonOptions, Scope } from './options.js';

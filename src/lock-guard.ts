@@ -1,0 +1,77 @@
+import { InterlockError } from './errors.js';
+
+/** What a guard needs from the lock that granted it. */
+export interface GuardOwner {
+  readonly name: string;
+  readonly closed: boolean;
+  releaseGuard(guardId: number): void;
+  downgradeGuard(guardId: number): void;
+  markConsistentGuard(guardId: number): void;
+}
+
+/**
+ * Proof of a held lock. The lock is held by the guard, not by a thread: release it from any
+ * continuation of the thread that acquired it. Use `using` / `await using` to release on scope exit.
+ */
+export class LockGuard implements Disposable, AsyncDisposable {
+  /** True when a writer died inside the lock before this grant: the protected data may be torn. */
+  readonly abandoned: boolean;
+  #mode: 'read' | 'write';
+  #owner: GuardOwner;
+  #id: number;
+  #released = false;
+
+  /** @internal */
+  constructor(owner: GuardOwner, mode: 'read' | 'write', token: number) {
+    this.#owner = owner;
+    this.#mode = mode;
+    this.#id = Math.floor(token / 2);
+    this.abandoned = token % 2 === 1;
+  }
+
+  get mode(): 'read' | 'write' {
+    return this.#mode;
+  }
+
+  /** True once released, or once the lock handle that granted it was closed. */
+  get released(): boolean {
+    return this.#released || this.#owner.closed;
+  }
+
+  /** Gives the lock back. Idempotent. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#owner.releaseGuard(this.#id);
+  }
+
+  /** Turns a write guard into a read guard without letting any writer in between. */
+  downgrade(): void {
+    this.#requireWrite('downgrade');
+    this.#owner.downgradeGuard(this.#id);
+    this.#mode = 'read';
+  }
+
+  /** Declares the protected data repaired: later holders no longer see `abandoned`. */
+  markConsistent(): void {
+    this.#requireWrite('markConsistent');
+    this.#owner.markConsistentGuard(this.#id);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+  }
+
+  #requireWrite(what: string): void {
+    if (this.released || this.#mode !== 'write') {
+      throw new InterlockError(
+        'ERR_NOT_HELD',
+        `${what}() needs a held write guard; this guard is ${this.released ? 'released' : `a ${this.#mode} guard`} of '${this.#owner.name}'`,
+      );
+    }
+  }
+}

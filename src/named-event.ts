@@ -1,0 +1,131 @@
+import { ObjectKind, Status, addon, forgetRequest, onCompletion, type NativeNamedEvent } from './binding.js';
+import { InterlockError } from './errors.js';
+import {
+  abortReason,
+  checkAcquire,
+  checkBoolean,
+  checkCommon,
+  checkName,
+  checkObject,
+  type AcquireOptions,
+  type CommonOptions,
+} from './options.js';
+
+export interface NamedEventOptions extends CommonOptions {
+  /** `true` (default): stays set until reset(); `false`: each set() releases one waiter. */
+  manualReset?: boolean;
+  /** Whether a newly created event starts set. Default `false`. */
+  initialState?: boolean;
+}
+
+/**
+ * A named event shared across processes, manual-reset or auto-reset, like a Windows event object.
+ * Waits run on a native waiter thread: the event loop never blocks.
+ */
+export class NamedEvent implements Disposable {
+  readonly name: string;
+  #handle: NativeNamedEvent | null;
+  readonly #pending = new Map<number, (error: unknown) => void>();
+
+  private constructor(name: string, handle: NativeNamedEvent) {
+    this.name = name;
+    this.#handle = handle;
+  }
+
+  static open(name: string, options?: NamedEventOptions): NamedEvent {
+    checkName(name);
+    const o = checkObject<NamedEventOptions>(options, 'options');
+    const { global, mode } = checkCommon(o);
+    const manualReset = checkBoolean(o.manualReset, 'options.manualReset', true);
+    const initialState = checkBoolean(o.initialState, 'options.initialState', false);
+    return new NamedEvent(name, new addon.NamedEventHandle(name, manualReset, initialState, mode, global));
+  }
+
+  /** Removes the name; processes that have it open keep using their event. True if a name was removed. */
+  static unlink(name: string, options?: Pick<CommonOptions, 'scope'>): boolean {
+    checkName(name);
+    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options'));
+    return addon.unlink(ObjectKind.Event, name, global);
+  }
+
+  /** Whether this event is manual-reset (fixed by whoever created it). */
+  get manualReset(): boolean {
+    return this.#native().manualReset();
+  }
+
+  set(): void {
+    this.#native().set();
+  }
+
+  reset(): void {
+    this.#native().reset();
+  }
+
+  isSet(): boolean {
+    return this.#native().isSet();
+  }
+
+  /** Resolves true once the event is set (auto-reset: consumes it), false when the timeout passes. */
+  wait(options?: AcquireOptions): Promise<boolean> {
+    let handle: NativeNamedEvent;
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      handle = this.#native();
+      ({ timeout, signal } = checkAcquire(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const r = handle.wait(timeout);
+    if (r >= 0) return Promise.resolve(r === 1);
+    const requestId = -r;
+    return new Promise<boolean>((resolve, reject) => {
+      const finish = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#pending.delete(requestId);
+      };
+      const onAbort = () => {
+        finish();
+        if (!handle.cancel(requestId)) {
+          // The wait completed on its way to us: an auto-reset signal it took is passed on.
+          onCompletion(requestId, (status) => {
+            if (status === Status.Granted && this.#handle !== null && !handle.manualReset()) handle.set();
+          });
+        } else {
+          forgetRequest(requestId);
+        }
+        reject(abortReason(signal!));
+      };
+      onCompletion(requestId, (status) => {
+        finish();
+        resolve(status === Status.Granted);
+      });
+      this.#pending.set(requestId, (error) => {
+        finish();
+        forgetRequest(requestId);
+        reject(error);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Closes this handle; pending waits reject with ERR_CLOSED. Idempotent. */
+  close(): void {
+    if (this.#handle === null) return;
+    const handle = this.#handle;
+    this.#handle = null;
+    handle.close();
+    const error = new InterlockError('ERR_CLOSED', `the event '${this.name}' was closed`);
+    for (const reject of [...this.#pending.values()]) reject(error);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #native(): NativeNamedEvent {
+    if (this.#handle === null) throw new InterlockError('ERR_CLOSED', `the event '${this.name}' is closed`);
+    return this.#handle;
+  }
+}

@@ -1,0 +1,217 @@
+#include "async/process_lock.h"
+
+#include <algorithm>
+#include <system_error>
+#include <thread>
+
+#include "core/error.h"
+
+namespace interlock {
+
+ProcessLock::ProcessLock(const LockOpenOptions& options) : name_(options.name), scope_(options.scope), segment_(options) {}
+
+ProcessLock::~ProcessLock() {
+  for (auto& entry : guards_) release_locked(entry.second);
+}
+
+Grant ProcessLock::register_guard(LockMode mode, uint64_t owner) {
+  Grant g;
+  g.guard_id = next_async_id();
+  g.abandoned = segment_.poisoned();
+  guards_.emplace(g.guard_id, GuardRecord{mode, owner});
+  return g;
+}
+
+void ProcessLock::release_locked(const GuardRecord& guard) {
+  if (guard.mode == LockMode::kRead) {
+    segment_.release_read(1);
+  } else {
+    segment_.release_write();
+  }
+}
+
+Grant ProcessLock::try_acquire(LockMode mode, uint64_t owner) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!queue_.empty()) return {};  // FIFO within the process: no overtaking queued requests
+  bool ok = mode == LockMode::kRead ? segment_.try_read(1) : segment_.try_write();
+  return ok ? register_guard(mode, owner) : Grant{};
+}
+
+uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_ms,
+                              std::shared_ptr<CompletionSink> sink) {
+  std::lock_guard<std::mutex> lk(mu_);
+  uint64_t id = next_async_id();
+  queue_.push_back(Request{id, mode, owner, deadline_ms, std::move(sink)});
+  queue_changed();
+  if (waiter_running_) {
+    segment_.wake_self();  // a new deadline or a new head: let the waiter re-evaluate
+    return id;
+  }
+  try {
+    std::thread(&ProcessLock::waiter_main, shared_from_this()).detach();
+  } catch (const std::system_error& e) {
+    queue_.pop_back();
+    queue_changed();
+    throw Error(ErrorCode::kSystem, std::string("cannot start a waiter thread: ") + e.what(), e.code().value(),
+                "pthread_create");
+  }
+  waiter_running_ = true;
+  return id;
+}
+
+bool ProcessLock::cancel(uint64_t request_id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.id == request_id; });
+  if (it == queue_.end()) return false;
+  queue_.erase(it);
+  queue_changed();
+  segment_.wake_self();
+  return true;
+}
+
+bool ProcessLock::release(uint64_t guard_id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = guards_.find(guard_id);
+  if (it == guards_.end()) return false;
+  GuardRecord guard = it->second;
+  guards_.erase(it);
+  release_locked(guard);
+  return true;
+}
+
+void ProcessLock::downgrade(uint64_t guard_id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = guards_.find(guard_id);
+  if (it == guards_.end() || it->second.mode != LockMode::kWrite) {
+    throw Error(ErrorCode::kNotHeld, "downgrade() needs a write guard that is still held");
+  }
+  it->second.mode = LockMode::kRead;
+  segment_.downgrade();
+}
+
+void ProcessLock::mark_consistent(uint64_t guard_id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = guards_.find(guard_id);
+  if (it == guards_.end() || it->second.mode != LockMode::kWrite) {
+    throw Error(ErrorCode::kNotHeld, "markConsistent() needs a write guard that is still held");
+  }
+  segment_.mark_consistent();
+}
+
+uint32_t ProcessLock::close_owner(uint64_t owner) {
+  std::lock_guard<std::mutex> lk(mu_);
+  size_t before = queue_.size();
+  queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.owner == owner; }),
+               queue_.end());
+  uint32_t dropped = static_cast<uint32_t>(before - queue_.size());
+  for (auto it = guards_.begin(); it != guards_.end();) {
+    if (it->second.owner == owner) {
+      release_locked(it->second);
+      it = guards_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (dropped > 0) {
+    queue_changed();
+    segment_.wake_self();
+  }
+  return dropped;
+}
+
+LockSnapshot ProcessLock::inspect() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return segment_.inspect();
+}
+
+void ProcessLock::queue_changed() {
+  uint32_t reads = 0, writes = 0;
+  for (const Request& r : queue_) (r.mode == LockMode::kRead ? reads : writes)++;
+  segment_.set_waiting_counts(reads, writes);
+}
+
+void ProcessLock::grant(Request& request) {
+  Grant g = register_guard(request.mode, request.owner);
+  request.sink->deliver({request.id, CompletionStatus::kGranted, g.guard_id, g.abandoned});
+}
+
+void ProcessLock::expire(uint64_t now) {
+  bool changed = false;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->deadline <= now) {
+      it->sink->deliver({it->id, CompletionStatus::kTimedOut, 0, false});
+      it = queue_.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (changed) queue_changed();
+}
+
+// One step for the request at the head of the queue. True: progress (or the state moved), go again;
+// false: park until woken or the slice ends.
+bool ProcessLock::serve_head() {
+  Request& head = queue_.front();
+  if (head.mode == LockMode::kWrite) {
+    if (!draining_) draining_ = segment_.claim_writer();
+    if (!draining_) return !segment_.publish_wait(true);
+    if (!segment_.activate_if_drained()) return false;  // the last reader to leave wakes us
+    draining_ = false;
+    segment_.clear_wait();
+    grant(head);
+    queue_.pop_front();
+    queue_changed();
+    return true;
+  }
+  if (draining_) {  // the write at the head went away (timeout or abort) and reads follow
+    segment_.abandon_claim();
+    draining_ = false;
+  }
+  uint32_t reads = 0;
+  for (const Request& r : queue_) {
+    if (r.mode != LockMode::kRead) break;
+    ++reads;
+  }
+  if (!segment_.try_read(reads)) return !segment_.publish_wait(false);
+  segment_.clear_wait();
+  for (uint32_t i = 0; i < reads; ++i) {  // consecutive readers are granted together
+    grant(queue_.front());
+    queue_.pop_front();
+  }
+  queue_changed();
+  return true;
+}
+
+void ProcessLock::waiter_main() {
+  std::unique_lock<std::mutex> lk(mu_);
+  uint64_t next_sweep = platform::monotonic_ms() + kWaitSliceMs;
+  for (;;) {
+    // Reset before looking: a wake-up that lands after this is never lost (only we reset it).
+    segment_.reset_park();
+    uint64_t now = platform::monotonic_ms();
+    expire(now);
+    if (queue_.empty()) {
+      if (draining_) segment_.abandon_claim();
+      draining_ = false;
+      segment_.clear_wait();
+      waiter_running_ = false;
+      return;
+    }
+    if (serve_head()) continue;
+    uint64_t earliest = kNoDeadline;
+    for (const Request& r : queue_) earliest = std::min(earliest, r.deadline);
+    uint32_t budget = sleep_budget(now, earliest);
+    lk.unlock();
+    segment_.park(budget);
+    lk.lock();
+    now = platform::monotonic_ms();
+    if (now >= next_sweep) {
+      // Every slice: take back what dead processes held and re-wake anyone a dead waker left parked.
+      segment_.recover_dead();
+      next_sweep = now + kWaitSliceMs;
+    }
+  }
+}
+
+}  // namespace interlock

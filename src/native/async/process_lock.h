@@ -1,0 +1,77 @@
+// One lock as seen by one process: shared by every thread and Worker of the process through the
+// registry, so they share one slot and one FIFO of pending requests. The fast path runs on the
+// calling thread; contended requests are served by one dedicated waiter thread per lock (started on
+// demand, gone when the queue empties), never by the libuv threadpool.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "async/completion.h"
+#include "core/rw_lock_segment.h"
+
+namespace interlock {
+
+enum class LockMode { kRead, kWrite };
+
+struct Grant {
+  uint64_t guard_id = 0;  // 0: not granted
+  bool abandoned = false;
+};
+
+class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
+ public:
+  explicit ProcessLock(const LockOpenOptions& options);
+  ~ProcessLock();
+
+  const std::string& name() const { return name_; }
+  Scope scope() const { return scope_; }
+
+  // Fast path: no thread hop, no syscall. Fails when the lock is taken or requests are queued here.
+  Grant try_acquire(LockMode mode, uint64_t owner);
+  // Queues a request for the waiter thread; returns its id. deadline_ms is on the monotonic clock.
+  uint64_t enqueue(LockMode mode, uint64_t owner, uint64_t deadline_ms, std::shared_ptr<CompletionSink> sink);
+  // True if the request was still queued (it is now gone); false if it was already completed.
+  bool cancel(uint64_t request_id);
+  // False if the guard is not held (already released, or released by close).
+  bool release(uint64_t guard_id);
+  void downgrade(uint64_t guard_id);        // throws kNotHeld
+  void mark_consistent(uint64_t guard_id);  // throws kNotHeld
+  // Drops every request and releases every guard of one handle. Returns the requests dropped.
+  uint32_t close_owner(uint64_t owner);
+  LockSnapshot inspect();
+
+ private:
+  struct Request {
+    uint64_t id;
+    LockMode mode;
+    uint64_t owner;
+    uint64_t deadline;
+    std::shared_ptr<CompletionSink> sink;
+  };
+  struct GuardRecord {
+    LockMode mode;
+    uint64_t owner;
+  };
+
+  Grant register_guard(LockMode mode, uint64_t owner);
+  void release_locked(const GuardRecord& guard);
+  void grant(Request& request);
+  void expire(uint64_t now);
+  void queue_changed();
+  void waiter_main();
+  bool serve_head();
+
+  const std::string name_;
+  const Scope scope_;
+  std::mutex mu_;
+  RwLockSegment segment_;
+  std::deque<Request> queue_;
+  std::unordered_map<uint64_t, GuardRecord> guards_;
+  bool waiter_running_ = false;
+  bool draining_ = false;  // the waiter thread holds the writer field and waits for readers
+};
+
+}  // namespace interlock

@@ -1,0 +1,40 @@
+// Errors raised by the portable core and the platform layer. The Node-API surface turns each one into
+// an InterlockError with the same code; nothing below that surface knows about JavaScript.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace interlock {
+
+enum class ErrorCode {
+  kInvalidName,
+  kInvalidArg,
+  kExists,
+  kNotFound,
+  kSizeMismatch,
+  kIncompatible,
+  kTooManyProcesses,
+  kClosed,
+  kNotHeld,
+  kPermission,
+  kSystem,  // any other OS failure: carries errno/GetLastError and the call that failed
+};
+
+const char* error_code_name(ErrorCode code);
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message, int sys_errno = 0, const char* syscall = nullptr)
+      : std::runtime_error(message), code_(code), sys_errno_(sys_errno), syscall_(syscall ? syscall : "") {}
+  ErrorCode code() const { return code_; }
+  int sys_errno() const { return sys_errno_; }
+  const std::string& syscall() const { return syscall_; }
+
+ private:
+  ErrorCode code_;
+  int sys_errno_;
+  std::string syscall_;
+};
+
+}  // namespace interlock

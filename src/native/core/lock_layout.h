@@ -1,0 +1,78 @@
+// The shared segment of one lock. Plain integers only (never a libc object: processes built against
+// different C libraries may share it), each hot field on its own 64-byte line.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace interlock {
+
+constexpr uint32_t kLockMagic = 0x4B4C4E49;  // "INLK"
+constexpr uint32_t kLockVersion = 1;
+constexpr uint32_t kMaxSlots = 1024;
+constexpr uint32_t kDefaultSlots = 64;
+
+// State word: the only place the write lock is granted (by compare-and-swap).
+namespace state {
+constexpr uint32_t kWriterMask = 0x0FFF;        // writer's slot index + 1; 0 = no writer
+constexpr uint32_t kActive = 1u << 12;          // the writer has drained the readers: it is inside
+constexpr uint32_t kWritersWaiting = 1u << 13;  // some slot parks for the writer field
+constexpr uint32_t kReadersWaiting = 1u << 14;  // some slot parks for a read
+constexpr uint32_t kPoisoned = 1u << 15;        // a writer died inside; cleared by markConsistent()
+constexpr uint32_t kPhaseUnit = 1u << 16;       // bits 16..31 count write releases (ABA guard)
+
+inline uint32_t writer_slot_plus_one(uint32_t s) { return s & kWriterMask; }
+}  // namespace state
+
+// Slot flags: what the owning process's waiter thread parks for.
+namespace slot_flag {
+constexpr uint32_t kWantRead = 1;
+constexpr uint32_t kWantWrite = 2;
+}  // namespace slot_flag
+
+struct alignas(64) LockHeader {
+  std::atomic<uint32_t> magic;
+  uint32_t version;
+  uint32_t slot_count;
+  uint32_t segment_size;
+  std::atomic<uint64_t> init_word;
+  uint64_t incarnation;  // random per initialisation: names the Windows park events
+};
+
+struct alignas(64) StateLine {
+  std::atomic<uint32_t> word;
+  std::atomic<uint64_t> writer_since_ms;  // wall clock, for inspect()
+};
+
+// One bit per slot: set while that process holds at least one read. Only the owner sets or clears
+// its bit (or recovery, once the owner is dead). A writer drains by waiting for all bits to clear.
+struct alignas(64) ReaderMask {
+  std::atomic<uint64_t> words[kMaxSlots / 64];
+};
+
+struct alignas(64) Slot {
+  std::atomic<uint64_t> owner;  // process key; 0 = free
+  std::atomic<uint32_t> flags;  // slot_flag bits
+  std::atomic<uint32_t> park;   // Linux: the park event's futex word
+  std::atomic<uint32_t> read_count;
+  std::atomic<uint32_t> waiting_reads;   // queued requests, for inspect()
+  std::atomic<uint32_t> waiting_writes;
+  std::atomic<uint64_t> read_since_ms;
+};
+
+struct LockLayout {
+  LockHeader header;
+  StateLine state;
+  ReaderMask readers;
+  Slot slots[kMaxSlots];
+};
+
+static_assert(std::atomic<uint32_t>::is_always_lock_free && std::atomic<uint64_t>::is_always_lock_free,
+              "shared-memory atomics must be lock-free");
+static_assert(sizeof(Slot) == 64, "one slot per cache line");
+static_assert(offsetof(LockLayout, slots) % 64 == 0, "slots start on a cache line");
+
+constexpr size_t kLockSegmentSize = (sizeof(LockLayout) + 4095) / 4096 * 4096;
+
+}  // namespace interlock

@@ -1,0 +1,333 @@
+#include "core/rw_lock_segment.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "platform/segment_init.h"
+
+namespace interlock {
+
+using namespace state;
+constexpr auto kSeq = std::memory_order_seq_cst;
+
+namespace {
+
+uint32_t words_for(uint32_t slots) { return (slots + 63) / 64; }
+
+}  // namespace
+
+RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
+  if (o.max_processes < 1 || o.max_processes > kMaxSlots) {
+    throw Error(ErrorCode::kInvalidArg, "maxProcesses must be an integer from 1 to 1024");
+  }
+  platform::SegmentOptions so;
+  so.os_name = os_object_name(ObjectKind::kLock, o.name);
+  so.size = kLockSegmentSize;
+  so.mode = o.mode;
+  so.scope = o.scope;
+  segment_ = platform::Segment::open(so);
+  const std::string what = "lock '" + o.name + "'";
+  if (segment_->size() != kLockSegmentSize) {
+    throw Error(ErrorCode::kIncompatible, what + " exists with a size no interlock lock has");
+  }
+  layout_ = reinterpret_cast<LockLayout*>(segment_->data());
+  LockHeader& h = layout_->header;
+  platform::initialise_once(h.init_word, h.magic, kLockMagic, what, [&] {
+    h.version = kLockVersion;
+    h.slot_count = o.max_processes;
+    h.segment_size = static_cast<uint32_t>(kLockSegmentSize);
+    h.incarnation = platform::random_u64();
+    layout_->state.word.store(0, std::memory_order_relaxed);
+    layout_->state.writer_since_ms.store(0, std::memory_order_relaxed);
+    for (auto& w : layout_->readers.words) w.store(0, std::memory_order_relaxed);
+    for (Slot& s : layout_->slots) {
+      s.owner.store(0, std::memory_order_relaxed);
+      s.flags.store(0, std::memory_order_relaxed);
+      s.park.store(0, std::memory_order_relaxed);
+      s.read_count.store(0, std::memory_order_relaxed);
+      s.waiting_reads.store(0, std::memory_order_relaxed);
+      s.waiting_writes.store(0, std::memory_order_relaxed);
+      s.read_since_ms.store(0, std::memory_order_relaxed);
+    }
+  });
+  if (h.version != kLockVersion) {
+    throw Error(ErrorCode::kIncompatible, what + " was made by another version of interlock (ABI " +
+                                              std::to_string(h.version) + ", this is " +
+                                              std::to_string(kLockVersion) + ")");
+  }
+  if (h.slot_count < 1 || h.slot_count > kMaxSlots || h.segment_size != kLockSegmentSize) {
+    throw Error(ErrorCode::kIncompatible, what + " has a corrupt header");
+  }
+  slot_count_ = h.slot_count;
+  char prefix[48];
+  std::snprintf(prefix, sizeof prefix, "interlock.park.%016llx.", static_cast<unsigned long long>(h.incarnation));
+  park_prefix_ = prefix;
+  events_.resize(slot_count_);
+  claim_slot();
+  events_[slot_] = platform::ParkEvent::open(park_prefix_ + std::to_string(slot_), &layout_->slots[slot_].park, scope_);
+}
+
+RwLockSegment::~RwLockSegment() {
+  // The async layer releases every hold before it lets go of the segment; this is the backstop.
+  uint32_t s = layout_->state.word.load(kSeq);
+  if (writer_slot_plus_one(s) == slot_ + 1) drop_writer_field(false);
+  if (local_reads_ > 0) remove_reads(local_reads_);
+  clear_wait();
+  Slot& mine = layout_->slots[slot_];
+  mine.waiting_reads.store(0, std::memory_order_relaxed);
+  mine.waiting_writes.store(0, std::memory_order_relaxed);
+  mine.owner.store(0, kSeq);
+}
+
+void RwLockSegment::claim_slot() {
+  const uint64_t key = platform::current_process_key();
+  for (int round = 0; round < 2; ++round) {
+    for (uint32_t i = 0; i < slot_count_; ++i) {
+      uint64_t expected = 0;
+      if (layout_->slots[i].owner.compare_exchange_strong(expected, key, kSeq)) {
+        layout_->slots[i].park.store(0, std::memory_order_relaxed);
+        slot_ = i;
+        return;
+      }
+    }
+    if (round == 0 && recover_dead() == 0) break;
+  }
+  throw Error(ErrorCode::kTooManyProcesses, "every one of the " + std::to_string(slot_count_) +
+                                                " process slots of this lock is held by a live process");
+}
+
+// ---- readers ----------------------------------------------------------------------------------
+
+void RwLockSegment::add_reads(uint32_t n) {
+  Slot& mine = layout_->slots[slot_];
+  if (local_reads_ == 0) {
+    mine.read_since_ms.store(platform::wall_clock_ms(), std::memory_order_relaxed);
+    // Publish before re-reading the state word: the reader half of the Dekker pair with a writer's
+    // claim-then-scan.
+    layout_->readers.words[slot_ / 64].fetch_or(my_bit(), kSeq);
+  }
+  local_reads_ += n;
+  mine.read_count.store(local_reads_, std::memory_order_relaxed);
+}
+
+void RwLockSegment::remove_reads(uint32_t n) {
+  local_reads_ -= n;
+  layout_->slots[slot_].read_count.store(local_reads_, std::memory_order_relaxed);
+  if (local_reads_ == 0) {
+    layout_->readers.words[slot_ / 64].fetch_and(~my_bit(), kSeq);
+    wake_draining_writer();
+  }
+}
+
+bool RwLockSegment::try_read(uint32_t n) {
+  uint32_t s = layout_->state.word.load(kSeq);
+  if (writer_slot_plus_one(s) != 0 || (s & kWritersWaiting)) return false;
+  add_reads(n);
+  s = layout_->state.word.load(kSeq);
+  if (writer_slot_plus_one(s) == 0 && !(s & kWritersWaiting)) return true;
+  remove_reads(n);
+  return false;
+}
+
+void RwLockSegment::release_read(uint32_t n) { remove_reads(n); }
+
+void RwLockSegment::wake_draining_writer() {
+  uint32_t s = layout_->state.word.load(kSeq);
+  uint32_t w = writer_slot_plus_one(s);
+  if (w != 0 && !(s & kActive)) wake_slot(w - 1);
+}
+
+bool RwLockSegment::any_reader() const {
+  for (uint32_t i = 0, n = words_for(slot_count_); i < n; ++i) {
+    if (layout_->readers.words[i].load(kSeq) != 0) return true;
+  }
+  return false;
+}
+
+// ---- writers ----------------------------------------------------------------------------------
+
+bool RwLockSegment::claim_writer() {
+  uint32_t s = layout_->state.word.load(kSeq);
+  while (writer_slot_plus_one(s) == 0) {
+    if (layout_->state.word.compare_exchange_weak(s, s | (slot_ + 1), kSeq)) return true;
+  }
+  return false;
+}
+
+bool RwLockSegment::activate_if_drained() {
+  if (any_reader()) return false;
+  layout_->state.writer_since_ms.store(platform::wall_clock_ms(), std::memory_order_relaxed);
+  layout_->state.word.fetch_or(kActive, kSeq);
+  return true;
+}
+
+bool RwLockSegment::try_write() {
+  uint32_t s = layout_->state.word.load(kSeq);
+  if (writer_slot_plus_one(s) != 0 || (s & kWritersWaiting)) return false;
+  if (!layout_->state.word.compare_exchange_strong(s, s | (slot_ + 1), kSeq)) return false;
+  if (activate_if_drained()) return true;
+  abandon_claim();
+  return false;
+}
+
+void RwLockSegment::drop_writer_field(bool poison) {
+  layout_->state.writer_since_ms.store(0, std::memory_order_relaxed);
+  uint32_t s = layout_->state.word.load(kSeq);
+  for (;;) {
+    uint32_t next = ((s & ~(kWriterMask | kActive)) + kPhaseUnit) | (poison ? kPoisoned : 0);
+    if (layout_->state.word.compare_exchange_weak(s, next, kSeq)) break;
+  }
+  settle();
+}
+
+void RwLockSegment::abandon_claim() { drop_writer_field(false); }
+void RwLockSegment::release_write() { drop_writer_field(false); }
+
+void RwLockSegment::downgrade() {
+  add_reads(1);  // before the writer field goes: a writer that claims next drains this read
+  drop_writer_field(false);
+}
+
+bool RwLockSegment::poisoned() const { return layout_->state.word.load(kSeq) & kPoisoned; }
+void RwLockSegment::mark_consistent() { layout_->state.word.fetch_and(~kPoisoned, kSeq); }
+
+// ---- wake-ups ---------------------------------------------------------------------------------
+
+// After any change that may let a waiter in. Summary bits are cleared only here, and each clear is
+// followed by a scan that wakes every flagged slot: a waiter that saw the bit set had published its
+// flag before, so the scan finds it.
+void RwLockSegment::settle() {
+  for (;;) {
+    uint32_t s = layout_->state.word.load(kSeq);
+    if (writer_slot_plus_one(s) != 0) return;  // the holder settles on its release
+    if (s & kWritersWaiting) {
+      if (any_flagged(slot_flag::kWantWrite)) {
+        wake_flagged(slot_flag::kWantWrite);  // writer preference: readers stay parked
+        return;
+      }
+      if (!layout_->state.word.compare_exchange_weak(s, s & ~(kWritersWaiting | kReadersWaiting), kSeq)) continue;
+      wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
+      return;
+    }
+    if (s & kReadersWaiting) {
+      if (!layout_->state.word.compare_exchange_weak(s, s & ~kReadersWaiting, kSeq)) continue;
+      wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
+    }
+    return;
+  }
+}
+
+bool RwLockSegment::any_flagged(uint32_t flags) const {
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    if (layout_->slots[i].flags.load(kSeq) & flags) return true;
+  }
+  return false;
+}
+
+void RwLockSegment::wake_flagged(uint32_t flags) {
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    if (layout_->slots[i].flags.load(kSeq) & flags) wake_slot(i);
+  }
+}
+
+void RwLockSegment::wake_slot(uint32_t index) {
+  if (!events_[index]) {
+    events_[index] = platform::ParkEvent::open(park_prefix_ + std::to_string(index), &layout_->slots[index].park, scope_);
+  }
+  events_[index]->set();
+}
+
+// ---- parking ----------------------------------------------------------------------------------
+
+void RwLockSegment::reset_park() { events_[slot_]->reset(); }
+void RwLockSegment::park(uint32_t timeout_ms) { events_[slot_]->wait(timeout_ms); }
+void RwLockSegment::wake_self() { events_[slot_]->set(); }
+
+bool RwLockSegment::publish_wait(bool write) {
+  layout_->slots[slot_].flags.store(write ? slot_flag::kWantWrite : slot_flag::kWantRead, kSeq);
+  const uint32_t bit = write ? kWritersWaiting : kReadersWaiting;
+  uint32_t s = layout_->state.word.load(kSeq);
+  for (;;) {
+    bool blocked = writer_slot_plus_one(s) != 0 || (!write && (s & kWritersWaiting));
+    if (!blocked) return false;
+    if (s & bit) return true;
+    if (layout_->state.word.compare_exchange_weak(s, s | bit, kSeq)) return true;
+  }
+}
+
+void RwLockSegment::clear_wait() {
+  uint32_t old = layout_->slots[slot_].flags.exchange(0, kSeq);
+  if (old & slot_flag::kWantWrite) settle();  // a wake-up for writers may have been meant for us
+}
+
+void RwLockSegment::set_waiting_counts(uint32_t reads, uint32_t writes) {
+  layout_->slots[slot_].waiting_reads.store(reads, std::memory_order_relaxed);
+  layout_->slots[slot_].waiting_writes.store(writes, std::memory_order_relaxed);
+}
+
+// ---- recovery ---------------------------------------------------------------------------------
+
+uint32_t RwLockSegment::recover_dead() {
+  const uint64_t me = platform::current_process_key();
+  uint32_t recovered = 0;
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    uint64_t owner = layout_->slots[i].owner.load(kSeq);
+    if (owner == 0 || owner == me) continue;
+    if (platform::process_liveness(owner) != platform::Liveness::kDead) continue;
+    // Take the slot over with our own key while cleaning it: if we die half way, the next
+    // recoverer finds our key dead and starts again.
+    if (!layout_->slots[i].owner.compare_exchange_strong(owner, me, kSeq)) continue;
+    clean_dead_slot(i);
+    layout_->slots[i].owner.store(0, kSeq);
+    ++recovered;
+  }
+  return recovered;
+}
+
+void RwLockSegment::clean_dead_slot(uint32_t i) {
+  Slot& slot = layout_->slots[i];
+  slot.flags.store(0, kSeq);
+  slot.waiting_reads.store(0, std::memory_order_relaxed);
+  slot.waiting_writes.store(0, std::memory_order_relaxed);
+  // Never free a slot the state word still names as writer.
+  uint32_t s = layout_->state.word.load(kSeq);
+  while (writer_slot_plus_one(s) == i + 1) {
+    uint32_t next = ((s & ~(kWriterMask | kActive)) + kPhaseUnit) | ((s & kActive) ? kPoisoned : 0);
+    if (layout_->state.word.compare_exchange_weak(s, next, kSeq)) {
+      layout_->state.writer_since_ms.store(0, std::memory_order_relaxed);
+      break;
+    }
+  }
+  slot.read_count.store(0, std::memory_order_relaxed);
+  layout_->readers.words[i / 64].fetch_and(~(uint64_t{1} << (i % 64)), kSeq);
+  slot.park.store(0, std::memory_order_relaxed);
+  wake_draining_writer();
+  settle();
+}
+
+LockSnapshot RwLockSegment::inspect() const {
+  LockSnapshot snap;
+  snap.slot_count = slot_count_;
+  uint32_t s = layout_->state.word.load(kSeq);
+  snap.poisoned = s & kPoisoned;
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    const Slot& slot = layout_->slots[i];
+    uint64_t owner = slot.owner.load(kSeq);
+    if (owner == 0) continue;
+    ++snap.attached;
+    bool alive = platform::process_liveness(owner) != platform::Liveness::kDead;
+    uint32_t pid = platform::pid_of_key(owner);
+    if (writer_slot_plus_one(s) == i + 1) {
+      snap.has_writer = true;
+      snap.writer_active = s & kActive;
+      snap.writer = {pid, 1, layout_->state.writer_since_ms.load(std::memory_order_relaxed), alive};
+    }
+    uint32_t reads = slot.read_count.load(std::memory_order_relaxed);
+    if (reads > 0) snap.readers.push_back({pid, reads, slot.read_since_ms.load(std::memory_order_relaxed), alive});
+    snap.waiting_reads += slot.waiting_reads.load(std::memory_order_relaxed);
+    snap.waiting_writes += slot.waiting_writes.load(std::memory_order_relaxed);
+  }
+  return snap;
+}
+
+}  // namespace interlock

@@ -1,0 +1,110 @@
+// The portable reader/writer protocol over one lock segment, seen from one attached process.
+//
+// Every method is called with the process's per-lock mutex held (the async layer serialises them),
+// except park(), which the single waiter thread calls without it. See DESIGN.md, "The protocol".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/lock_layout.h"
+#include "core/names.h"
+#include "platform/platform.h"
+
+namespace interlock {
+
+struct LockOpenOptions {
+  std::string name;  // already validated
+  uint32_t max_processes = kDefaultSlots;
+  unsigned mode = 0600;
+  Scope scope = Scope::kLocal;
+};
+
+struct HolderInfo {
+  uint32_t pid;
+  uint32_t count;
+  uint64_t since_ms;  // 0 = unknown
+  bool alive;
+};
+
+struct LockSnapshot {
+  bool has_writer = false;
+  bool writer_active = false;
+  HolderInfo writer{};
+  std::vector<HolderInfo> readers;
+  uint32_t waiting_reads = 0;
+  uint32_t waiting_writes = 0;
+  bool poisoned = false;
+  uint32_t slot_count = 0;
+  uint32_t attached = 0;
+};
+
+class RwLockSegment {
+ public:
+  explicit RwLockSegment(const LockOpenOptions& options);
+  ~RwLockSegment();
+  RwLockSegment(const RwLockSegment&) = delete;
+  RwLockSegment& operator=(const RwLockSegment&) = delete;
+
+  uint32_t slot_index() const { return slot_; }
+  uint32_t slot_count() const { return slot_count_; }
+
+  // ---- acquisition (never blocks) ----
+  // Adds n read holds if the lock admits readers now (no writer, no waiting writer).
+  bool try_read(uint32_t n);
+  void release_read(uint32_t n);
+  // Claims the writer field and activates at once; fails if there is a writer, a waiting writer or
+  // any reader.
+  bool try_write();
+  // Waiter path: claim the writer field (readers then back out), later activate once drained.
+  bool claim_writer();
+  bool activate_if_drained();
+  void abandon_claim();  // give the writer field back before it became active
+  void release_write();
+  void downgrade();  // active write -> one read hold, with no writer admitted in between
+  bool poisoned() const;
+  void mark_consistent();
+
+  // ---- parking (waiter thread) ----
+  void reset_park();
+  // Publishes that this process waits to read or write. False: the state admits it now, retry.
+  bool publish_wait(bool write);
+  // No longer waiting: clears the flags and passes on wake-ups meant for the lock.
+  void clear_wait();
+  void park(uint32_t timeout_ms);
+  void wake_self();
+  void set_waiting_counts(uint32_t reads, uint32_t writes);
+
+  // ---- recovery and inspection ----
+  // Frees the slots of dead processes (their holds, claims and flags) and wakes whoever may proceed.
+  // Returns the number of slots recovered.
+  uint32_t recover_dead();
+  LockSnapshot inspect() const;
+
+ private:
+  void claim_slot();
+  void add_reads(uint32_t n);
+  void remove_reads(uint32_t n);
+  void drop_writer_field(bool poison);
+  void settle();
+  bool any_reader() const;
+  bool any_flagged(uint32_t flags) const;
+  void wake_flagged(uint32_t flags);
+  void wake_slot(uint32_t index);
+  void wake_draining_writer();
+  void clean_dead_slot(uint32_t index);
+  uint64_t my_bit() const { return uint64_t{1} << (slot_ % 64); }
+
+  std::unique_ptr<platform::Segment> segment_;
+  LockLayout* layout_;
+  std::string park_prefix_;
+  Scope scope_;
+  uint32_t slot_count_ = 0;
+  uint32_t slot_ = 0;
+  uint32_t local_reads_ = 0;
+  std::vector<std::unique_ptr<platform::ParkEvent>> events_;  // opened on first use, one per slot
+};
+
+}  // namespace interlock

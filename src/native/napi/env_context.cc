@@ -1,0 +1,77 @@
+#include "napi/env_context.h"
+
+#include <vector>
+
+namespace interlock::napi {
+
+std::shared_ptr<EnvContext> EnvContext::of(Napi::Env env) {
+  auto* holder = env.GetInstanceData<std::shared_ptr<EnvContext>>();
+  return holder ? *holder : nullptr;
+}
+
+void EnvContext::install(Napi::Env env) {
+  auto ctx = std::make_shared<EnvContext>();
+  ctx->env_ = env;
+  napi_value name;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_string_utf8(env, "interlock.completion", NAPI_AUTO_LENGTH, &name));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr,
+                                                                 ctx.get(), &EnvContext::call_js, &ctx->tsfn_));
+  // An idle or held lock must not keep the process alive: ref'd only while requests are pending.
+  napi_unref_threadsafe_function(env, ctx->tsfn_);
+  env.SetInstanceData(new std::shared_ptr<EnvContext>(ctx));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_add_env_cleanup_hook(env, &EnvContext::teardown,
+                                                           new std::shared_ptr<EnvContext>(ctx)));
+}
+
+void EnvContext::deliver(const Completion& completion) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!alive_) return;
+  auto* data = new Completion(completion);
+  if (napi_call_threadsafe_function(tsfn_, data, napi_tsfn_nonblocking) != napi_ok) delete data;
+}
+
+void EnvContext::call_js(napi_env env, napi_value, void* context, void* data) {
+  std::unique_ptr<Completion> c(static_cast<Completion*>(data));
+  if (env == nullptr) return;  // the env is going away
+  auto* self = static_cast<EnvContext*>(context);
+  Napi::Env e(env);
+  Napi::HandleScope scope(e);
+  self->requests_finished(1);
+  // Guard token: guardId * 2 + abandoned (ids stay far below 2^52).
+  double token = c->guard_id == 0 ? 0 : static_cast<double>(c->guard_id) * 2 + (c->abandoned ? 1 : 0);
+  if (self->dispatch.IsEmpty()) return;
+  napi_value args[3] = {Napi::Number::New(e, static_cast<double>(c->request_id)),
+                        Napi::Number::New(e, static_cast<double>(c->status)), Napi::Number::New(e, token)};
+  napi_value result;
+  napi_call_function(env, e.Undefined(), self->dispatch.Value(), 3, args, &result);
+}
+
+void EnvContext::request_started() {
+  if (pending_++ == 0 && alive_) napi_ref_threadsafe_function(env_, tsfn_);
+}
+
+void EnvContext::requests_finished(uint32_t count) {
+  if (count == 0 || pending_ == 0) return;
+  pending_ = count >= pending_ ? 0 : pending_ - count;
+  if (pending_ == 0 && alive_) napi_unref_threadsafe_function(env_, tsfn_);
+}
+
+void EnvContext::watch(EnvTeardownListener* listener) { listeners_.insert(listener); }
+void EnvContext::unwatch(EnvTeardownListener* listener) { listeners_.erase(listener); }
+
+void EnvContext::teardown(void* arg) {
+  std::unique_ptr<std::shared_ptr<EnvContext>> holder(static_cast<std::shared_ptr<EnvContext>*>(arg));
+  EnvContext& self = **holder;
+  // Close every handle first: a terminated Worker gives back its holds and cancels its waits.
+  std::vector<EnvTeardownListener*> listeners(self.listeners_.begin(), self.listeners_.end());
+  for (auto* l : listeners) l->on_env_teardown();
+  {
+    std::lock_guard<std::mutex> lk(self.mu_);
+    self.alive_ = false;
+  }
+  napi_release_threadsafe_function(self.tsfn_, napi_tsfn_abort);
+  self.dispatch.Reset();
+  self.make_error.Reset();
+}
+
+}  // namespace interlock::napi

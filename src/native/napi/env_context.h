@@ -1,0 +1,49 @@
+// Per-env state (main thread or Worker): the ThreadSafeFunction that carries completions from waiter
+// threads to JavaScript (ref'd only while requests are pending), the JS callbacks handed over at load
+// time, and the handles to close when the env goes away (a terminated Worker gives back its holds).
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
+#include "async/completion.h"
+
+namespace interlock::napi {
+
+class EnvTeardownListener {
+ public:
+  virtual ~EnvTeardownListener() = default;
+  virtual void on_env_teardown() = 0;
+};
+
+class EnvContext final : public CompletionSink {
+ public:
+  static std::shared_ptr<EnvContext> of(Napi::Env env);
+  static void install(Napi::Env env);
+
+  void deliver(const Completion& completion) override;  // any thread
+  void request_started();                                // JS thread
+  void requests_finished(uint32_t count);               // JS thread
+
+  void watch(EnvTeardownListener* listener);
+  void unwatch(EnvTeardownListener* listener);
+
+  Napi::FunctionReference dispatch;    // (requestId, status, guardToken) => void
+  Napi::FunctionReference make_error;  // (code, message, errno, syscall) => InterlockError
+
+ private:
+  static void call_js(napi_env env, napi_value, void* context, void* data);
+  static void teardown(void* arg);
+
+  napi_env env_ = nullptr;
+  std::mutex mu_;
+  napi_threadsafe_function tsfn_ = nullptr;
+  bool alive_ = true;
+  uint32_t pending_ = 0;
+  std::unordered_set<EnvTeardownListener*> listeners_;
+};
+
+}  // namespace interlock::napi

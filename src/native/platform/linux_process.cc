@@ -1,0 +1,87 @@
+// Process identity and liveness on Linux: pid plus the start time from /proc/<pid>/stat (field 22,
+// clock ticks since boot), so a recycled pid never passes for the process that held a slot.
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "platform/platform.h"
+
+namespace interlock::platform {
+namespace {
+
+enum class StatResult { kOk, kGone, kUnreadable };
+
+// Reads the state letter and start time of pid. Zombies count as gone: they hold nothing any more.
+StatResult read_stat(uint32_t pid, char* state, unsigned long long* start) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%u/stat", pid);
+  FILE* f = std::fopen(path, "re");
+  if (!f) return errno == ENOENT || errno == ESRCH ? StatResult::kGone : StatResult::kUnreadable;
+  char buf[1024];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // comm (field 2) may hold spaces and parentheses: parse from the last ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return StatResult::kUnreadable;
+  p += 2;
+  *state = *p;
+  for (int field = 3; field < 22; ++field) {
+    p = std::strchr(p, ' ');
+    if (!p) return StatResult::kUnreadable;
+    ++p;
+  }
+  *start = std::strtoull(p, nullptr, 10);
+  return StatResult::kOk;
+}
+
+uint32_t fingerprint(unsigned long long start_ticks) {
+  // FNV-1a over the 8 bytes: a 32-bit tag; a collision needs a recycled pid *and* a matching tag.
+  uint32_t h = 2166136261u;
+  for (int i = 0; i < 8; ++i) {
+    h ^= static_cast<uint8_t>(start_ticks >> (8 * i));
+    h *= 16777619u;
+  }
+  return h;
+}
+
+uint64_t make_key(uint32_t pid, unsigned long long start) {
+  return (static_cast<uint64_t>(fingerprint(start)) << 32) | pid;
+}
+
+}  // namespace
+
+uint32_t current_pid() { return static_cast<uint32_t>(::getpid()); }
+
+uint64_t current_process_key() {
+  static const uint64_t key = [] {
+    uint32_t pid = current_pid();
+    char state;
+    unsigned long long start = 0;
+    read_stat(pid, &state, &start);  // unreadable /proc: start 0 still gives a valid, stable key
+    return make_key(pid, start);
+  }();
+  return key;
+}
+
+Liveness process_liveness(uint64_t key) {
+  uint32_t pid = pid_of_key(key);
+  if (pid == 0) return Liveness::kDead;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return Liveness::kDead;
+  char state = '?';
+  unsigned long long start = 0;
+  switch (read_stat(pid, &state, &start)) {
+    case StatResult::kGone: return Liveness::kDead;
+    case StatResult::kUnreadable: return Liveness::kUnknown;
+    case StatResult::kOk: break;
+  }
+  if (state == 'Z' || state == 'X') return Liveness::kDead;
+  return make_key(pid, start) == key ? Liveness::kAlive : Liveness::kDead;
+}
+
+}  // namespace interlock::platform

@@ -1,0 +1,110 @@
+// The only OS-specific surface. Implemented by linux_*.cc (and win32_*.cc). Nothing here knows the
+// lock protocol; nothing in core/ includes an OS header.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/names.h"
+
+namespace interlock::platform {
+
+// ---- named segments ---------------------------------------------------------------------------
+
+enum class CreateMode { kOpenOrCreate, kExclusive, kOpenOnly };
+
+struct SegmentOptions {
+  std::string os_name;     // from os_object_name()
+  size_t size = 0;         // bytes wanted; 0 with kOpenOnly means "whatever it is"
+  CreateMode create = CreateMode::kOpenOrCreate;
+  unsigned mode = 0600;    // POSIX permission bits of a created object
+  Scope scope = Scope::kLocal;
+};
+
+// A mapped named segment. The mapping lives as long as the object.
+class Segment {
+ public:
+  virtual ~Segment() = default;
+  virtual uint8_t* data() const = 0;
+  virtual size_t size() const = 0;
+  virtual bool created() const = 0;  // this open created the name
+
+  // Throws Error: kExists, kNotFound, kSizeMismatch (existing one smaller than size),
+  // kPermission, kSystem. A size of 0 to create is kInvalidArg.
+  static std::unique_ptr<Segment> open(const SegmentOptions& options);
+  // True if a name was removed. Mappings already open stay valid.
+  static bool unlink(const std::string& os_name, Scope scope);
+};
+
+// ---- park events ------------------------------------------------------------------------------
+
+// A manual-reset event that one process parks on and any process may set. On Linux it is the 32-bit
+// word itself (a shared futex); on Windows a named event derived from `name`.
+class ParkEvent {
+ public:
+  virtual ~ParkEvent() = default;
+  virtual void set() = 0;
+  virtual void reset() = 0;  // only the owning process calls this
+  // Returns when set, after timeout_ms, or spuriously. Callers re-check their condition.
+  virtual void wait(uint32_t timeout_ms) = 0;
+
+  static std::unique_ptr<ParkEvent> open(const std::string& name, std::atomic<uint32_t>* word, Scope scope);
+};
+
+// ---- named events (the public NamedEvent) -----------------------------------------------------
+
+struct EventOptions {
+  std::string os_name;
+  bool manual_reset = true;
+  bool initial_state = false;
+  unsigned mode = 0600;
+  Scope scope = Scope::kLocal;
+};
+
+class NativeEvent {
+ public:
+  virtual ~NativeEvent() = default;
+  virtual void set() = 0;
+  virtual void reset() = 0;
+  virtual bool is_set() = 0;
+  virtual bool manual_reset() const = 0;
+  // An opaque ticket taken when a wait starts: a manual-reset event set and reset again after the
+  // ticket was taken still satisfies that wait (as a Windows waiter is released by SetEvent).
+  virtual uint64_t ticket() = 0;
+  // Try to satisfy a wait that started at `ticket`: manual-reset: set now or set since; auto-reset:
+  // consumes the signal. Never blocks.
+  virtual bool try_take(uint64_t ticket) = 0;
+  // Blocks until the event changed since `ticket` (taken before the caller's last try_take), an
+  // interrupt() came, or timeout_ms passed. May return spuriously.
+  virtual void wait(uint64_t ticket, uint32_t timeout_ms) = 0;
+  // Wakes this process's waiters of this object so they re-check (abort, close, new deadline).
+  virtual void interrupt() = 0;
+
+  static std::unique_ptr<NativeEvent> open(const EventOptions& options);
+};
+
+// ---- processes and time -----------------------------------------------------------------------
+
+uint32_t current_pid();
+
+// A 64-bit key naming one process incarnation: the pid plus a fingerprint of its start time, so a
+// recycled pid gives a different key. Never 0.
+uint64_t current_process_key();
+
+inline uint32_t pid_of_key(uint64_t key) { return static_cast<uint32_t>(key); }
+
+enum class Liveness { kAlive, kDead, kUnknown };
+Liveness process_liveness(uint64_t key);
+
+uint64_t monotonic_ms();
+uint64_t wall_clock_ms();  // milliseconds since the Unix epoch, coarse is fine
+uint64_t random_u64();
+
+// Sleep the calling native thread (never called on a JavaScript thread except in bounded,
+// microsecond-scale open() retries).
+void sleep_ms(uint32_t ms);
+
+}  // namespace interlock::platform

@@ -1,0 +1,87 @@
+// Argument checks with exact messages, run before any native call. Defaults live here, in one place.
+import { InterlockError, invalidArg } from './errors.js';
+
+export type Scope = 'local' | 'global';
+
+/** Options every `open()` takes. */
+export interface CommonOptions {
+  /** Windows namespace (`Local\` or `Global\`); ignored on POSIX. Default `'local'`. */
+  scope?: Scope;
+  /** POSIX permission bits of a created object. Default `0o600`. */
+  mode?: number;
+}
+
+export interface AcquireOptions {
+  /** Milliseconds to wait; default `Infinity`. `0` fails at once unless the lock is free. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_MODE = 0o600;
+export const DEFAULT_MAX_PROCESSES = 64;
+export const MAX_PROCESSES_LIMIT = 1024;
+
+const NAME_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
+
+export function checkName(name: unknown): string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    const shown = typeof name === 'string' ? JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name) : typeof name;
+    throw new InterlockError(
+      'ERR_INVALID_NAME',
+      `Invalid name ${shown}: use 1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-'`,
+    );
+  }
+  return name;
+}
+
+export function checkObject<T extends object>(options: unknown, what: string): Partial<T> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw invalidArg(`${what} must be an object`);
+  return options as Partial<T>;
+}
+
+export function checkCommon(options: CommonOptions): { global: boolean; mode: number } {
+  const { scope = 'local', mode = DEFAULT_MODE } = options;
+  if (scope !== 'local' && scope !== 'global') throw invalidArg(`options.scope must be 'local' or 'global'`);
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+    throw invalidArg('options.mode must be an integer from 0 to 0o777');
+  }
+  return { global: scope === 'global', mode };
+}
+
+/** Returns the timeout in ms, with -1 for "no deadline". */
+export function checkTimeout(timeout: unknown): number {
+  if (timeout === undefined || timeout === Infinity) return -1;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+    throw invalidArg('options.timeout must be a non-negative number of milliseconds (or Infinity)');
+  }
+  return timeout;
+}
+
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) throw invalidArg('options.signal must be an AbortSignal');
+  return signal;
+}
+
+export function checkAcquire(options: unknown): { timeout: number; signal: AbortSignal | undefined } {
+  const o = checkObject<AcquireOptions>(options, 'options');
+  return { timeout: checkTimeout(o.timeout), signal: checkSignal(o.signal) };
+}
+
+export function checkPositiveInteger(value: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidArg(`${what} must be an integer from 1 to ${max}`);
+  }
+  return value;
+}
+
+export function checkBoolean(value: unknown, what: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidArg(`${what} must be a boolean`);
+  return value;
+}
+
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}

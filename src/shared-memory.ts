@@ -1,0 +1,72 @@
+import { ObjectKind, addon, type NativeSharedMemory } from './binding.js';
+import { invalidArg } from './errors.js';
+import { checkCommon, checkName, checkObject, checkPositiveInteger, type CommonOptions } from './options.js';
+
+export interface SharedMemoryOptions extends CommonOptions {
+  /** Bytes; required to create. Opening an existing segment with a larger size fails. */
+  size?: number;
+  /** `true` (default): open or create; `'exclusive'`: create, fail if it exists; `false`: open only. */
+  create?: boolean | 'exclusive';
+}
+
+/**
+ * A named segment of memory shared by every process and thread that opens the same name. The
+ * `buffer` is a zero-copy view of the mapping. New memory reads as zeros.
+ */
+export class SharedMemory implements Disposable {
+  readonly name: string;
+  readonly size: number;
+  readonly created: boolean;
+  #handle: NativeSharedMemory | null;
+  #buffer: Buffer;
+
+  private constructor(name: string, handle: NativeSharedMemory) {
+    this.name = name;
+    this.#handle = handle;
+    this.size = handle.size;
+    this.created = handle.created;
+    this.#buffer = Buffer.from(handle.buffer);
+  }
+
+  static open(name: string, options?: SharedMemoryOptions): SharedMemory {
+    checkName(name);
+    const o = checkObject<SharedMemoryOptions>(options, 'options');
+    const { global, mode } = checkCommon(o);
+    const create = o.create ?? true;
+    if (create !== true && create !== false && create !== 'exclusive') {
+      throw invalidArg(`options.create must be true, false or 'exclusive'`);
+    }
+    const size = o.size === undefined ? 0 : checkPositiveInteger(o.size, 'options.size');
+    if (create === 'exclusive' && size === 0) throw invalidArg(`options.size is required with create: 'exclusive'`);
+    const createMode = create === true ? 0 : create === 'exclusive' ? 1 : 2;
+    return new SharedMemory(name, new addon.SharedMemoryHandle(name, size, createMode, mode, global));
+  }
+
+  /** Removes the name; processes that have it open keep their mapping. True if a name was removed. */
+  static unlink(name: string, options?: Pick<CommonOptions, 'scope'>): boolean {
+    checkName(name);
+    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options'));
+    return addon.unlink(ObjectKind.Memory, name, global);
+  }
+
+  /** Zero-copy view of the mapping. Empty (length 0) after close(). */
+  get buffer(): Buffer {
+    return this.#buffer;
+  }
+
+  get closed(): boolean {
+    return this.#handle === null;
+  }
+
+  /** Unmaps the memory; every view of it becomes empty. Idempotent. */
+  close(): void {
+    if (this.#handle === null) return;
+    this.#handle.close();
+    this.#handle = null;
+    this.#buffer = Buffer.alloc(0);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
