@@ -33,7 +33,6 @@ export interface NativeHolder {
 
 export interface NativeLockInfo {
   writer: NativeHolder | null;
-  writerActive: boolean;
   readers: NativeHolder[];
   waitingReaders: number;
   waitingWriters: number;

@@ -42,6 +42,7 @@ uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_m
   std::lock_guard<std::mutex> lk(mu_);
   uint64_t id = next_async_id();
   queue_.push_back(Request{id, mode, owner, deadline_ms, std::move(sink)});
+  if (queue_.size() == 1) advertise();
   queue_changed();
   if (waiter_running_) {
     segment_.wake_self();  // a new deadline or a new head: let the waiter re-evaluate
@@ -52,6 +53,9 @@ uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_m
   } catch (const std::system_error& e) {
     queue_.pop_back();
     queue_changed();
+    if (draining_) segment_.abandon_claim();
+    draining_ = false;
+    segment_.clear_wait();
     throw Error(ErrorCode::kSystem, std::string("cannot start a waiter thread: ") + e.what(), e.code().value(),
                 "pthread_create");
   }
@@ -147,6 +151,18 @@ void ProcessLock::expire(uint64_t now) {
     }
   }
   if (changed) queue_changed();
+}
+
+// Makes a new head request visible to other processes before acquire() returns, without waiting
+// for the waiter thread to start: a writer claims the writer field (readers that arrive from now on
+// back out), or publishes its wait. The waiter thread re-evaluates everything on its first pass.
+void ProcessLock::advertise() {
+  if (queue_.front().mode == LockMode::kWrite) {
+    if (!draining_) draining_ = segment_.claim_writer();
+    if (!draining_) segment_.publish_wait(true);
+  } else if (!draining_) {
+    segment_.publish_wait(false);
+  }
 }
 
 // One step for the request at the head of the queue. True: progress (or the state moved), go again;

@@ -62,6 +62,7 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   void expire(uint64_t now);
   void queue_changed();
   void waiter_main();
+  void advertise();
   bool serve_head();
 
   const std::string name_;

@@ -25,6 +25,7 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   so.size = kLockSegmentSize;
   so.mode = o.mode;
   so.scope = o.scope;
+  so.exact_size = true;
   segment_ = platform::Segment::open(so);
   const std::string what = "lock '" + o.name + "'";
   if (segment_->size() != kLockSegmentSize) {

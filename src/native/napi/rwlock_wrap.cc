@@ -128,8 +128,9 @@ Napi::Value RwLockWrap::inspect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   LockSnapshot s = lock(env).inspect();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("writer", s.has_writer ? Napi::Value(holder_object(env, s.writer)) : env.Null());
-  o.Set("writerActive", Napi::Boolean::New(env, s.writer_active));
+  // A writer that still drains readers is waiting, not holding.
+  bool holds = s.has_writer && s.writer_active;
+  o.Set("writer", holds ? Napi::Value(holder_object(env, s.writer)) : env.Null());
   Napi::Array readers = Napi::Array::New(env, s.readers.size());
   for (size_t i = 0; i < s.readers.size(); ++i) readers.Set(static_cast<uint32_t>(i), holder_object(env, s.readers[i]));
   o.Set("readers", readers);

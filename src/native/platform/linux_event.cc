@@ -130,6 +130,7 @@ std::unique_ptr<NativeEvent> NativeEvent::open(const EventOptions& o) {
   so.size = kEventSegmentSize;
   so.mode = o.mode;
   so.scope = o.scope;
+  so.exact_size = true;
   auto segment = Segment::open(so);
   if (segment->size() != kEventSegmentSize) {
     throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists but is not an interlock event");

@@ -112,6 +112,10 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
   } else {
     size = settled_size(fd, o.size, o.os_name);
     if (size == 0) throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists but is empty");
+    if (o.exact_size && static_cast<size_t>(size) != o.size) {
+      throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists with a size (" + std::to_string(size) +
+                                                " bytes) that no interlock object of this kind has");
+    }
     if (static_cast<size_t>(size) < o.size) {
       throw Error(ErrorCode::kSizeMismatch, "'" + o.os_name + "' exists with " + std::to_string(size) +
                                                 " bytes, fewer than the " + std::to_string(o.size) + " asked for");

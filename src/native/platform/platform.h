@@ -22,6 +22,9 @@ struct SegmentOptions {
   CreateMode create = CreateMode::kOpenOrCreate;
   unsigned mode = 0600;    // POSIX permission bits of a created object
   Scope scope = Scope::kLocal;
+  // Internal segments (locks, events) have one exact size: any other existing size is not ours,
+  // reported as kIncompatible instead of kSizeMismatch.
+  bool exact_size = false;
 };
 
 // A mapped named segment. The mapping lives as long as the object.

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { NamedEvent, RwLock, SharedMemory } from 'interlock';
+
+/** A name no other test (or earlier run) uses. */
+export function uniqueName(prefix: string): string {
+  return `t-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Removes every kind of object that may exist under `name` (test cleanup). */
+export function unlinkAll(name: string): void {
+  RwLock.unlink(name);
+  NamedEvent.unlink(name);
+  SharedMemory.unlink(name);
+}
+
+export function threadCount(): number {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const match = /^Threads:\s+(\d+)/m.exec(status);
+  if (!match) throw new Error('no Threads line in /proc/self/status');
+  return Number(match[1]);
+}
+
+export function int32View(memory: SharedMemory): Int32Array {
+  return new Int32Array(memory.buffer.buffer, memory.buffer.byteOffset, Math.floor(memory.size / 4));
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
