@@ -19,8 +19,9 @@ test.serial('awaiting a lock held elsewhere for 2 s keeps event-loop delay under
   histogram.enable();
   const started = performance.now();
   const pending = lock.write();
-  setTimeout(() => void agent.call('release', { key: 'h' }), 2000);
+  const releasing = sleep(2000).then(() => agent.call('release', { key: 'h' }));
   const guard = await pending;
+  await releasing;
   histogram.disable();
   const waited = performance.now() - started;
   guard.release();

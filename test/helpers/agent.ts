@@ -77,7 +77,9 @@ export class Agent {
     return this.exited;
   }
 
+  /** Teardown: kills the agent; calls still pending then never settle (nobody waits for them). */
   async stop(): Promise<void> {
+    this.#waiting.clear();
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill('SIGKILL');
     await this.exited;

@@ -68,8 +68,7 @@ bool ProcessLock::cancel(uint64_t request_id) {
   auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.id == request_id; });
   if (it == queue_.end()) return false;
   queue_.erase(it);
-  queue_changed();
-  segment_.wake_self();
+  requests_removed();
   return true;
 }
 
@@ -116,10 +115,7 @@ uint32_t ProcessLock::close_owner(uint64_t owner) {
       ++it;
     }
   }
-  if (dropped > 0) {
-    queue_changed();
-    segment_.wake_self();
-  }
+  if (dropped > 0) requests_removed();
   return dropped;
 }
 
@@ -151,6 +147,22 @@ void ProcessLock::expire(uint64_t now) {
     }
   }
   if (changed) queue_changed();
+}
+
+// After a cancel or close: take back at once what the shared state still says for requests that are
+// gone (a claim, a waiting flag), so others see the lock free without waiting for the waiter thread.
+void ProcessLock::requests_removed() {
+  queue_changed();
+  if (queue_.empty() || queue_.front().mode == LockMode::kRead) {
+    if (draining_) segment_.abandon_claim();
+    draining_ = false;
+  }
+  if (queue_.empty()) {
+    segment_.clear_wait();
+  } else {
+    advertise();
+  }
+  segment_.wake_self();
 }
 
 // Makes a new head request visible to other processes before acquire() returns, without waiting

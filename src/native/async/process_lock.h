@@ -63,6 +63,7 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   void queue_changed();
   void waiter_main();
   void advertise();
+  void requests_removed();
   bool serve_head();
 
   const std::string name_;
