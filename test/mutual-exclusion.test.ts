@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { SharedMemory } from 'interlock';
+import { NamedEvent, SharedMemory } from 'interlock';
 import { fixturePath } from './helpers/agent.js';
 import { uniqueName, unlinkAll } from './helpers/names.js';
 
@@ -16,7 +16,13 @@ test('4 processes x 2000 read-modify-write increments under write() lose no upda
   const children = Array.from({ length: processes }, () =>
     run(process.execPath, [fixturePath('increment'), name, name, String(iterations)], { timeout: 80_000 }),
   );
-  const results = (await Promise.all(children)).map((r) => JSON.parse(r.stdout) as { overlaps: number });
+  const go = NamedEvent.open(name);
+  const words = new Int32Array(memory.buffer.buffer, memory.buffer.byteOffset, 4);
+  while (Atomics.load(words, 2) < processes) await new Promise((r) => setTimeout(r, 5));
+  go.set();
+  const results = (await Promise.all(children)).map((r) => JSON.parse(r.stdout) as { overlaps: number; ms: number });
+  t.log(`ms per process: ${results.map((r) => r.ms.toFixed(0)).join(', ')}`);
+  go.close();
   t.deepEqual(
     results.map((r) => r.overlaps),
     [0, 0, 0, 0],
