@@ -18,7 +18,12 @@ for (let i = 1; i <= runs; i++) {
   const fail = /^# fail (\d+)/m.exec(r.stdout)?.[1] ?? '?';
   console.log(`run ${i}/${runs}: ${pass} passed, ${fail} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   if (r.status !== 0 || fail !== '0') {
-    console.log(r.stdout.split('\n').filter((l) => /^not ok|^\s+(message|at|---)|Error/.test(l)).join('\n'));
+    console.log(
+      r.stdout
+        .split('\n')
+        .filter((l) => /^not ok|^\s+(message|at|---)|Error/.test(l))
+        .join('\n'),
+    );
     console.error(r.stderr);
     console.log(`FAILED on run ${i} of ${runs}`);
     process.exit(1);

@@ -79,7 +79,13 @@ interface Addon {
     mode: number,
     global: boolean,
   ) => NativeNamedEvent;
-  SharedMemoryHandle: new (name: string, size: number, create: 0 | 1 | 2, mode: number, global: boolean) => NativeSharedMemory;
+  SharedMemoryHandle: new (
+    name: string,
+    size: number,
+    create: 0 | 1 | 2,
+    mode: number,
+    global: boolean,
+  ) => NativeSharedMemory;
 }
 
 const require = createRequire(import.meta.url);

@@ -25,7 +25,8 @@ const NAME_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
 
 export function checkName(name: unknown): string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    const shown = typeof name === 'string' ? JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name) : typeof name;
+    const shown =
+      typeof name === 'string' ? JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name) : typeof name;
     throw new InterlockError(
       'ERR_INVALID_NAME',
       `Invalid name ${shown}: use 1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-'`,

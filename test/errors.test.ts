@@ -32,16 +32,25 @@ test('ERR_INVALID_ARG for bad sizes, timeouts, modes, scopes, signals and option
   t.teardown(() => unlinkAll(name));
   const invalid = { instanceOf: InterlockError, code: 'ERR_INVALID_ARG' } as const;
   for (const size of [0, -1, 1.5, NaN, Infinity, '4096', 2 ** 60]) {
-    t.throws(() => SharedMemory.open(name, { size: size as number }), { ...invalid, message: /options\.size must be an integer/ });
+    t.throws(() => SharedMemory.open(name, { size: size as number }), {
+      ...invalid,
+      message: /options\.size must be an integer/,
+    });
   }
-  t.throws(() => SharedMemory.open(name, { create: 'yes' as never, size: 64 }), { ...invalid, message: /options\.create/ });
+  t.throws(() => SharedMemory.open(name, { create: 'yes' as never, size: 64 }), {
+    ...invalid,
+    message: /options\.create/,
+  });
   t.throws(() => SharedMemory.open(name, { create: 'exclusive' }), { ...invalid, message: /size is required/ });
   for (const mode of [-1, 0o1000, 1.5, '600']) {
     t.throws(() => RwLock.open(name, { mode: mode as number }), { ...invalid, message: /options\.mode/ });
   }
   t.throws(() => RwLock.open(name, { scope: 'session' as never }), { ...invalid, message: /options\.scope/ });
   for (const maxProcesses of [0, 1025, 2.5, '8']) {
-    t.throws(() => RwLock.open(name, { maxProcesses: maxProcesses as number }), { ...invalid, message: /maxProcesses/ });
+    t.throws(() => RwLock.open(name, { maxProcesses: maxProcesses as number }), {
+      ...invalid,
+      message: /maxProcesses/,
+    });
   }
   t.throws(() => RwLock.open(name, 'options' as never), { ...invalid, message: /options must be an object/ });
   t.throws(() => NamedEvent.open(name, { manualReset: 'no' as never }), { ...invalid, message: /manualReset/ });
@@ -108,7 +117,10 @@ test('ERR_CLOSED after close, ERR_NOT_HELD on a wrong or released guard', async 
   t.teardown(() => unlinkAll(name));
   const lock = RwLock.open(name);
   const r = await lock.read();
-  t.throws(() => r.downgrade(), { code: 'ERR_NOT_HELD', message: /downgrade\(\) needs a held write guard; this guard is a read guard/ });
+  t.throws(() => r.downgrade(), {
+    code: 'ERR_NOT_HELD',
+    message: /downgrade\(\) needs a held write guard; this guard is a read guard/,
+  });
   t.throws(() => r.markConsistent(), { code: 'ERR_NOT_HELD' });
   r.release();
   const w = await lock.write();
@@ -119,7 +131,10 @@ test('ERR_CLOSED after close, ERR_NOT_HELD on a wrong or released guard', async 
   t.throws(() => lock.tryRead(), { code: 'ERR_CLOSED' });
   t.throws(() => lock.inspect(), { code: 'ERR_CLOSED' });
   await t.throwsAsync(lock.write(), { code: 'ERR_CLOSED' });
-  await t.throwsAsync(lock.withRead(() => 1), { code: 'ERR_CLOSED' });
+  await t.throwsAsync(
+    lock.withRead(() => 1),
+    { code: 'ERR_CLOSED' },
+  );
 });
 
 test('ERR_PERMISSION (with the system error as cause) when the OS refuses access', async (t) => {
@@ -132,7 +147,9 @@ test('ERR_PERMISSION (with the system error as cause) when the OS refuses access
     // root bypasses file modes: ask as an unprivileged user instead.
     const agent = await Agent.start({ uid: 65534, gid: 65534 });
     t.teardown(() => agent.stop());
-    const e = await t.throwsAsync<AgentError>(agent.call('acquire', { lock: name, mode: 'read', key: 'k', ticket: name }));
+    const e = await t.throwsAsync<AgentError>(
+      agent.call('acquire', { lock: name, mode: 'read', key: 'k', ticket: name }),
+    );
     check(e!);
   } else {
     chmodSync(`/dev/shm/interlock.mem.${name}`, 0o000);

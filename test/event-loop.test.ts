@@ -27,7 +27,9 @@ test.serial('awaiting a lock held elsewhere for 2 s keeps event-loop delay under
   guard.release();
   t.true(waited >= 1990, `waited ${waited} ms`);
   const maxMs = histogram.max / 1e6;
-  t.log(`event-loop delay over ${Math.round(waited)} ms: max ${maxMs.toFixed(2)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(2)} ms`);
+  t.log(
+    `event-loop delay over ${Math.round(waited)} ms: max ${maxMs.toFixed(2)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(2)} ms`,
+  );
   t.true(maxMs < 20, `max event-loop delay ${maxMs} ms`);
 });
 
@@ -83,7 +85,11 @@ test.serial('500 requests waiting in one process are all granted, on a bounded n
   await agent.call('release', { key: 'h' });
   await Promise.all(requests);
   t.is(order.length, 500);
-  t.deepEqual(order, [...order].sort((a, b) => a - b), 'granted in FIFO order within the process');
+  t.deepEqual(
+    order,
+    [...order].sort((a, b) => a - b),
+    'granted in FIFO order within the process',
+  );
   await sleep(150);
   t.true(threadCount() <= baseline, 'the waiter thread is gone once the queue is empty');
 });

@@ -33,7 +33,10 @@ test('a reader killed while holding: its holds are taken back and a waiting writ
   await agent.call('acquire', { lock: name, mode: 'read', key: 'r2' });
   const lock = RwLock.open(name);
   t.teardown(() => lock.close());
-  t.deepEqual(lock.inspect().readers.map((r) => [r.pid, r.count]), [[agent.pid, 2]]);
+  t.deepEqual(
+    lock.inspect().readers.map((r) => [r.pid, r.count]),
+    [[agent.pid, 2]],
+  );
   const pending = lock.write({ timeout: 3000 });
   await agent.kill('SIGKILL');
   const guard = await pending;

@@ -8,7 +8,8 @@ test('readers in different processes hold the lock at the same time', async (t) 
   t.teardown(() => unlinkAll(name));
   const agents = await startAgents(3);
   t.teardown(() => Promise.all(agents.map((a) => a.stop())));
-  for (const [i, a] of agents.entries()) await a.call('acquire', { lock: name, mode: 'read', key: `r${i}`, timeout: 2000 });
+  for (const [i, a] of agents.entries())
+    await a.call('acquire', { lock: name, mode: 'read', key: `r${i}`, timeout: 2000 });
   const lock = RwLock.open(name);
   const info = lock.inspect();
   t.is(info.readers.length, 3);
@@ -69,13 +70,23 @@ test('writer preference: a reader arriving while a writer waits is not let in fi
   t.teardown(() => lock.close());
 
   await holder.call('acquire', { lock: name, mode: 'read', key: 'h' });
-  const writerGranted = writer.call<{ ticket: number }>('acquire', { lock: name, mode: 'write', key: 'w', ticket: tickets });
+  const writerGranted = writer.call<{ ticket: number }>('acquire', {
+    lock: name,
+    mode: 'write',
+    key: 'w',
+    ticket: tickets,
+  });
   while (lock.inspect().waiting.writers === 0) await sleep(5);
   // The lock is only read-held: without writer preference this reader would get in at once.
   await t.throwsAsync(reader.call('acquire', { lock: name, mode: 'read', key: 'late', timeout: 300 }), {
     code: 'ERR_LOCK_TIMEOUT',
   });
-  const readerGranted = reader.call<{ ticket: number }>('acquire', { lock: name, mode: 'read', key: 'r', ticket: tickets });
+  const readerGranted = reader.call<{ ticket: number }>('acquire', {
+    lock: name,
+    mode: 'read',
+    key: 'r',
+    ticket: tickets,
+  });
   while (lock.inspect().waiting.readers === 0) await sleep(5);
   await holder.call('release', { key: 'h' });
   const w = await writerGranted;
@@ -101,7 +112,10 @@ test('downgrade keeps writers out and lets readers in', async (t) => {
   while (lock.inspect().waiting.writers === 0) await sleep(5);
   guard.downgrade();
   t.is(guard.mode, 'read');
-  t.deepEqual(lock.inspect().readers.map((r) => r.pid), [process.pid]);
+  t.deepEqual(
+    lock.inspect().readers.map((r) => r.pid),
+    [process.pid],
+  );
   // The waiting writer now drains: it cannot be inside while we read.
   await sleep(150);
   t.false(writerIn);
@@ -127,7 +141,9 @@ test('tryRead and tryWrite never wait and report what they got', async (t) => {
   t.truthy(r1);
   t.truthy(r2);
   t.is(lock.tryWrite(), null);
-  t.deepEqual(lock.inspect().readers, [{ pid: process.pid, count: 2, since: lock.inspect().readers[0]!.since, alive: true }]);
+  t.deepEqual(lock.inspect().readers, [
+    { pid: process.pid, count: 2, since: lock.inspect().readers[0]!.since, alive: true },
+  ]);
   r1!.release();
   r1!.release(); // idempotent
   t.is(lock.tryWrite(), null);

@@ -18,7 +18,10 @@ for (const mode of ['read', 'write'] as const) {
     const lock = RwLock.open(name);
     t.teardown(() => lock.close());
     const started = performance.now();
-    const error = await t.throwsAsync(lock[mode]({ timeout: 300 }), { instanceOf: LockTimeoutError, code: 'ERR_LOCK_TIMEOUT' });
+    const error = await t.throwsAsync(lock[mode]({ timeout: 300 }), {
+      instanceOf: LockTimeoutError,
+      code: 'ERR_LOCK_TIMEOUT',
+    });
     const elapsed = performance.now() - started;
     t.true(elapsed >= 299, `waited ${elapsed} ms`);
     t.true(elapsed < 600, `waited ${elapsed} ms`);

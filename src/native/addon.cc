@@ -2,8 +2,8 @@
 #include <napi.h>
 
 #include "core/names.h"
-#include "napi/env_context.h"
 #include "napi/args.h"
+#include "napi/env_context.h"
 #include "napi/errors.h"
 #include "napi/named_event_wrap.h"
 #include "napi/rwlock_wrap.h"
@@ -46,6 +46,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace interlock::napi
 
-static Napi::Object InitInterlock(Napi::Env env, Napi::Object exports) { return interlock::napi::init(env, exports); }
+static Napi::Object InitInterlock(Napi::Env env, Napi::Object exports) {
+  return interlock::napi::init(env, exports);
+}
 
 NODE_API_MODULE(interlock, InitInterlock)

@@ -8,7 +8,8 @@
 
 namespace interlock {
 
-ProcessLock::ProcessLock(const LockOpenOptions& options) : name_(options.name), scope_(options.scope), segment_(options) {}
+ProcessLock::ProcessLock(const LockOpenOptions& options)
+    : name_(options.name), scope_(options.scope), segment_(options) {}
 
 ProcessLock::~ProcessLock() {
   for (auto& entry : guards_) release_locked(entry.second);

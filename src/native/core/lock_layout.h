@@ -22,7 +22,9 @@ constexpr uint32_t kReadersWaiting = 1u << 14;  // some slot parks for a read
 constexpr uint32_t kPoisoned = 1u << 15;        // a writer died inside; cleared by markConsistent()
 constexpr uint32_t kPhaseUnit = 1u << 16;       // bits 16..31 count write releases (ABA guard)
 
-inline uint32_t writer_slot_plus_one(uint32_t s) { return s & kWriterMask; }
+inline uint32_t writer_slot_plus_one(uint32_t s) {
+  return s & kWriterMask;
+}
 }  // namespace state
 
 // Slot flags: what the owning process's waiter thread parks for.
@@ -56,7 +58,7 @@ struct alignas(64) Slot {
   std::atomic<uint32_t> flags;  // slot_flag bits
   std::atomic<uint32_t> park;   // Linux: the park event's futex word
   std::atomic<uint32_t> read_count;
-  std::atomic<uint32_t> waiting_reads;   // queued requests, for inspect()
+  std::atomic<uint32_t> waiting_reads;  // queued requests, for inspect()
   std::atomic<uint32_t> waiting_writes;
   std::atomic<uint64_t> read_since_ms;
 };

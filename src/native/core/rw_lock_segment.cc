@@ -12,7 +12,9 @@ constexpr auto kSeq = std::memory_order_seq_cst;
 
 namespace {
 
-uint32_t words_for(uint32_t slots) { return (slots + 63) / 64; }
+uint32_t words_for(uint32_t slots) {
+  return (slots + 63) / 64;
+}
 
 }  // namespace
 
@@ -53,8 +55,8 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   });
   if (h.version != kLockVersion) {
     throw Error(ErrorCode::kIncompatible, what + " was made by another version of interlock (ABI " +
-                                              std::to_string(h.version) + ", this is " +
-                                              std::to_string(kLockVersion) + ")");
+                                              std::to_string(h.version) + ", this is " + std::to_string(kLockVersion) +
+                                              ")");
   }
   if (h.slot_count < 1 || h.slot_count > kMaxSlots || h.segment_size != kLockSegmentSize) {
     throw Error(ErrorCode::kIncompatible, what + " has a corrupt header");
@@ -130,7 +132,9 @@ bool RwLockSegment::try_read(uint32_t n) {
   return false;
 }
 
-void RwLockSegment::release_read(uint32_t n) { remove_reads(n); }
+void RwLockSegment::release_read(uint32_t n) {
+  remove_reads(n);
+}
 
 void RwLockSegment::wake_draining_writer() {
   uint32_t s = layout_->state.word.load(kSeq);
@@ -181,16 +185,24 @@ void RwLockSegment::drop_writer_field(bool poison) {
   settle();
 }
 
-void RwLockSegment::abandon_claim() { drop_writer_field(false); }
-void RwLockSegment::release_write() { drop_writer_field(false); }
+void RwLockSegment::abandon_claim() {
+  drop_writer_field(false);
+}
+void RwLockSegment::release_write() {
+  drop_writer_field(false);
+}
 
 void RwLockSegment::downgrade() {
   add_reads(1);  // before the writer field goes: a writer that claims next drains this read
   drop_writer_field(false);
 }
 
-bool RwLockSegment::poisoned() const { return layout_->state.word.load(kSeq) & kPoisoned; }
-void RwLockSegment::mark_consistent() { layout_->state.word.fetch_and(~kPoisoned, kSeq); }
+bool RwLockSegment::poisoned() const {
+  return layout_->state.word.load(kSeq) & kPoisoned;
+}
+void RwLockSegment::mark_consistent() {
+  layout_->state.word.fetch_and(~kPoisoned, kSeq);
+}
 
 // ---- wake-ups ---------------------------------------------------------------------------------
 
@@ -233,16 +245,23 @@ void RwLockSegment::wake_flagged(uint32_t flags) {
 
 void RwLockSegment::wake_slot(uint32_t index) {
   if (!events_[index]) {
-    events_[index] = platform::ParkEvent::open(park_prefix_ + std::to_string(index), &layout_->slots[index].park, scope_);
+    events_[index] =
+        platform::ParkEvent::open(park_prefix_ + std::to_string(index), &layout_->slots[index].park, scope_);
   }
   events_[index]->set();
 }
 
 // ---- parking ----------------------------------------------------------------------------------
 
-void RwLockSegment::reset_park() { events_[slot_]->reset(); }
-void RwLockSegment::park(uint32_t timeout_ms) { events_[slot_]->wait(timeout_ms); }
-void RwLockSegment::wake_self() { events_[slot_]->set(); }
+void RwLockSegment::reset_park() {
+  events_[slot_]->reset();
+}
+void RwLockSegment::park(uint32_t timeout_ms) {
+  events_[slot_]->wait(timeout_ms);
+}
+void RwLockSegment::wake_self() {
+  events_[slot_]->set();
+}
 
 bool RwLockSegment::publish_wait(bool write) {
   layout_->slots[slot_].flags.store(write ? slot_flag::kWantWrite : slot_flag::kWantRead, kSeq);

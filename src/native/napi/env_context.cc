@@ -19,8 +19,8 @@ void EnvContext::install(Napi::Env env) {
   // An idle or held lock must not keep the process alive: ref'd only while requests are pending.
   napi_unref_threadsafe_function(env, ctx->tsfn_);
   env.SetInstanceData(new std::shared_ptr<EnvContext>(ctx));
-  NAPI_THROW_IF_FAILED_VOID(env, napi_add_env_cleanup_hook(env, &EnvContext::teardown,
-                                                           new std::shared_ptr<EnvContext>(ctx)));
+  NAPI_THROW_IF_FAILED_VOID(
+      env, napi_add_env_cleanup_hook(env, &EnvContext::teardown, new std::shared_ptr<EnvContext>(ctx)));
 }
 
 void EnvContext::deliver(const Completion& completion) {
@@ -56,8 +56,12 @@ void EnvContext::requests_finished(uint32_t count) {
   if (pending_ == 0 && alive_) napi_unref_threadsafe_function(env_, tsfn_);
 }
 
-void EnvContext::watch(EnvTeardownListener* listener) { listeners_.insert(listener); }
-void EnvContext::unwatch(EnvTeardownListener* listener) { listeners_.erase(listener); }
+void EnvContext::watch(EnvTeardownListener* listener) {
+  listeners_.insert(listener);
+}
+void EnvContext::unwatch(EnvTeardownListener* listener) {
+  listeners_.erase(listener);
+}
 
 void EnvContext::teardown(void* arg) {
   std::unique_ptr<std::shared_ptr<EnvContext>> holder(static_cast<std::shared_ptr<EnvContext>*>(arg));

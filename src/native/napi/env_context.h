@@ -25,7 +25,7 @@ class EnvContext final : public CompletionSink {
   static void install(Napi::Env env);
 
   void deliver(const Completion& completion) override;  // any thread
-  void request_started();                                // JS thread
+  void request_started();                               // JS thread
   void requests_finished(uint32_t count);               // JS thread
 
   void watch(EnvTeardownListener* listener);

@@ -31,7 +31,9 @@ NamedEventWrap::NamedEventWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   ctx_->watch(this);
 }
 
-NamedEventWrap::~NamedEventWrap() { close_now(); }
+NamedEventWrap::~NamedEventWrap() {
+  close_now();
+}
 
 void NamedEventWrap::close_now() {
   if (!waiter_) return;

@@ -60,7 +60,9 @@ RwLockWrap::RwLockWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RwLock
   ctx_->watch(this);
 }
 
-RwLockWrap::~RwLockWrap() { close_now(); }
+RwLockWrap::~RwLockWrap() {
+  close_now();
+}
 
 void RwLockWrap::close_now() {
   if (!lock_) return;

@@ -19,16 +19,17 @@ SharedMemoryWrap::SharedMemoryWrap(const Napi::CallbackInfo& info) : Napi::Objec
   o.os_name = os_object_name(ObjectKind::kMemory, name_arg(info, 0));
   o.size = static_cast<size_t>(id_arg(info, 1, "size"));
   double create = number_arg(info, 2, "create");
-  o.create = create == 1 ? platform::CreateMode::kExclusive
-                         : create == 2 ? platform::CreateMode::kOpenOnly : platform::CreateMode::kOpenOrCreate;
+  o.create = create == 1   ? platform::CreateMode::kExclusive
+             : create == 2 ? platform::CreateMode::kOpenOnly
+                           : platform::CreateMode::kOpenOrCreate;
   o.mode = static_cast<unsigned>(id_arg(info, 3, "mode"));
   o.scope = scope_arg(info, 4);
   std::shared_ptr<platform::Segment> segment = guarded(env, [&] { return platform::Segment::open(o); });
   // The ArrayBuffer's finalizer owns a reference: the mapping outlives every view of it.
   auto* keep = new std::shared_ptr<platform::Segment>(segment);
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, segment->data(), segment->size(),
-                                                [](Napi::Env, void*, std::shared_ptr<platform::Segment>* k) { delete k; },
-                                                keep);
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
+      env, segment->data(), segment->size(), [](Napi::Env, void*, std::shared_ptr<platform::Segment>* k) { delete k; },
+      keep);
   buffer_ = Napi::Reference<Napi::ArrayBuffer>::New(ab, 1);
   Napi::Object self = info.This().As<Napi::Object>();
   self.Set("buffer", ab);

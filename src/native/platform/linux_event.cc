@@ -111,8 +111,8 @@ class LinuxEvent final : public NativeEvent {
 
   void interrupt() override {
     interrupt_seq_.fetch_add(1, std::memory_order_seq_cst);
-    ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&interrupt_seq_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
-              nullptr, 0);
+    ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&interrupt_seq_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr,
+              0);
   }
 
  private:

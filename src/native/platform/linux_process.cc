@@ -56,7 +56,9 @@ uint64_t make_key(uint32_t pid, unsigned long long start) {
 
 }  // namespace
 
-uint32_t current_pid() { return static_cast<uint32_t>(::getpid()); }
+uint32_t current_pid() {
+  return static_cast<uint32_t>(::getpid());
+}
 
 uint64_t current_process_key() {
   static const uint64_t key = [] {
@@ -76,9 +78,12 @@ Liveness process_liveness(uint64_t key) {
   char state = '?';
   unsigned long long start = 0;
   switch (read_stat(pid, &state, &start)) {
-    case StatResult::kGone: return Liveness::kDead;
-    case StatResult::kUnreadable: return Liveness::kUnknown;
-    case StatResult::kOk: break;
+    case StatResult::kGone:
+      return Liveness::kDead;
+    case StatResult::kUnreadable:
+      return Liveness::kUnknown;
+    case StatResult::kOk:
+      break;
   }
   if (state == 'Z' || state == 'X') return Liveness::kDead;
   return make_key(pid, start) == key ? Liveness::kAlive : Liveness::kDead;

@@ -47,7 +47,9 @@ class LinuxSegment final : public Segment {
   bool created_;
 };
 
-std::string shm_name(const std::string& os_name) { return "/" + os_name; }
+std::string shm_name(const std::string& os_name) {
+  return "/" + os_name;
+}
 
 // A creator sets the size right after shm_open; an opener that finds size 0 waits a little for it,
 // and if the creator died in between, sets the size itself (any size > 0 it was asked for).
@@ -89,9 +91,8 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
     if (fd < 0) {
       if (errno == ENOENT) {
         throw Error(ErrorCode::kNotFound,
-                    "'" + o.os_name + "' does not exist" + (o.size == 0 && o.create != CreateMode::kOpenOnly
-                                                                 ? " (give a size to create it)"
-                                                                 : ""),
+                    "'" + o.os_name + "' does not exist" +
+                        (o.size == 0 && o.create != CreateMode::kOpenOnly ? " (give a size to create it)" : ""),
                     ENOENT, "shm_open");
       }
       throw_errno("shm_open", "cannot open '" + o.os_name + "'");
@@ -101,8 +102,7 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
   off_t size;
   if (created) {
     // umask may have narrowed the mode: apply exactly what was asked.
-    if (::fchmod(fd, static_cast<mode_t>(o.mode)) != 0 ||
-        ::ftruncate(fd, static_cast<off_t>(o.size)) != 0) {
+    if (::fchmod(fd, static_cast<mode_t>(o.mode)) != 0 || ::ftruncate(fd, static_cast<off_t>(o.size)) != 0) {
       int e = errno;
       ::shm_unlink(name.c_str());
       errno = e;

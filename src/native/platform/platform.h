@@ -17,10 +17,10 @@ namespace interlock::platform {
 enum class CreateMode { kOpenOrCreate, kExclusive, kOpenOnly };
 
 struct SegmentOptions {
-  std::string os_name;     // from os_object_name()
-  size_t size = 0;         // bytes wanted; 0 with kOpenOnly means "whatever it is"
+  std::string os_name;  // from os_object_name()
+  size_t size = 0;      // bytes wanted; 0 with kOpenOnly means "whatever it is"
   CreateMode create = CreateMode::kOpenOrCreate;
-  unsigned mode = 0600;    // POSIX permission bits of a created object
+  unsigned mode = 0600;  // POSIX permission bits of a created object
   Scope scope = Scope::kLocal;
   // Internal segments (locks, events) have one exact size: any other existing size is not ours,
   // reported as kIncompatible instead of kSizeMismatch.
@@ -97,7 +97,9 @@ uint32_t current_pid();
 // recycled pid gives a different key. Never 0.
 uint64_t current_process_key();
 
-inline uint32_t pid_of_key(uint64_t key) { return static_cast<uint32_t>(key); }
+inline uint32_t pid_of_key(uint64_t key) {
+  return static_cast<uint32_t>(key);
+}
 
 enum class Liveness { kAlive, kDead, kUnknown };
 Liveness process_liveness(uint64_t key);
