@@ -207,3 +207,30 @@ test('close() rejects pending requests with ERR_CLOSED and releases held guards'
   w!.release();
   c.close();
 });
+
+test('a queued write that goes away leaves no writers-waiting mark that blocks readers', async (t) => {
+  // Regression: B queues [write, read]; its write claims the lock and drains A's read, then is
+  // aborted. B's read must be granted once A leaves, and new readers must get in.
+  const name = uniqueName('stalebit');
+  t.teardown(() => unlinkAll(name));
+  const b = await Agent.start();
+  t.teardown(() => b.stop());
+  const lock = RwLock.open(name);
+  t.teardown(() => lock.close());
+  const a = await lock.write();
+  const bWrite = b.call('acquire', { lock: name, mode: 'write', key: 'w', abortKey: 'w' }).catch((e: Error) => e);
+  const bRead = b.call('acquire', { lock: name, mode: 'read', key: 'r', timeout: 3000 });
+  while (lock.inspect().waiting.readers + lock.inspect().waiting.writers < 2) await sleep(5);
+  a.downgrade(); // B's write now claims the writer field and waits for our read to drain
+  await sleep(50);
+  await b.call('abort', { abortKey: 'w' });
+  t.is(((await bWrite) as { errorName?: string }).errorName, 'AbortError');
+  const started = performance.now();
+  a.release();
+  await bRead;
+  t.true(performance.now() - started < 90, 'granted by a wake-up, not by a slice timeout');
+  const mine = lock.tryRead();
+  t.truthy(mine, 'new readers get in');
+  mine?.release();
+  await b.call('release', { key: 'r' });
+});

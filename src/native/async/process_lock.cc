@@ -171,7 +171,7 @@ void ProcessLock::requests_removed() {
 // back out), or publishes its wait. The waiter thread re-evaluates everything on its first pass.
 void ProcessLock::advertise() {
   if (queue_.front().mode == LockMode::kWrite) {
-    if (!draining_) draining_ = segment_.claim_writer();
+    if (!draining_) draining_ = segment_.claim_writer(/*queue_behind_waiting=*/true);
     if (!draining_) segment_.publish_wait(true);
   } else if (!draining_) {
     segment_.publish_wait(false);

@@ -151,9 +151,9 @@ bool RwLockSegment::any_reader() const {
 
 // ---- writers ----------------------------------------------------------------------------------
 
-bool RwLockSegment::claim_writer() {
+bool RwLockSegment::claim_writer(bool queue_behind_waiting) {
   uint32_t s = layout_->state.word.load(kSeq);
-  while (writer_slot_plus_one(s) == 0) {
+  while (writer_slot_plus_one(s) == 0 && !(queue_behind_waiting && (s & kWritersWaiting))) {
     if (layout_->state.word.compare_exchange_weak(s, s | (slot_ + 1), kSeq)) return true;
   }
   return false;
@@ -264,7 +264,10 @@ void RwLockSegment::wake_self() {
 }
 
 bool RwLockSegment::publish_wait(bool write) {
-  layout_->slots[slot_].flags.store(write ? slot_flag::kWantWrite : slot_flag::kWantRead, kSeq);
+  uint32_t was = layout_->slots[slot_].flags.exchange(write ? slot_flag::kWantWrite : slot_flag::kWantRead, kSeq);
+  // No longer a waiting writer (its write went away, a read is next): a writers-waiting bit kept
+  // up for us must not go on blocking readers.
+  if (!write && (was & slot_flag::kWantWrite)) settle();
   const uint32_t bit = write ? kWritersWaiting : kReadersWaiting;
   uint32_t s = layout_->state.word.load(kSeq);
   for (;;) {
@@ -301,6 +304,9 @@ uint32_t RwLockSegment::recover_dead() {
     layout_->slots[i].owner.store(0, kSeq);
     ++recovered;
   }
+  // Backstop: a free lock whose waiting bits nobody acted on (a waker that died between its state
+  // change and its wake-ups) gets its waiters woken now.
+  settle();
   return recovered;
 }
 

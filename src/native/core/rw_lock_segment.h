@@ -58,8 +58,9 @@ class RwLockSegment {
   // Claims the writer field and activates at once; fails if there is a writer, a waiting writer or
   // any reader.
   bool try_write();
-  // Waiter path: claim the writer field (readers then back out), later activate once drained.
-  bool claim_writer();
+  // Waiter path: claim the writer field (readers then back out), later activate once drained. A new
+  // request passes queue_behind_waiting so that it does not overtake writers already parked.
+  bool claim_writer(bool queue_behind_waiting = false);
   bool activate_if_drained();
   void abandon_claim();  // give the writer field back before it became active
   void release_write();
@@ -78,8 +79,8 @@ class RwLockSegment {
   void set_waiting_counts(uint32_t reads, uint32_t writes);
 
   // ---- recovery and inspection ----
-  // Frees the slots of dead processes (their holds, claims and flags) and wakes whoever may proceed.
-  // Returns the number of slots recovered.
+  // Frees the slots of dead processes (their holds, claims and flags) and wakes whoever may proceed,
+  // including waiters of a free lock that no waker woke. Returns the number of slots recovered.
   uint32_t recover_dead();
   LockSnapshot inspect() const;
 

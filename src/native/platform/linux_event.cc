@@ -71,7 +71,8 @@ class LinuxEvent final : public NativeEvent {
 
   bool try_take(uint64_t ticket) override {
     uint32_t cur = layout_->word.load(std::memory_order_seq_cst);
-    if (manual_reset()) return (cur & 1u) || (cur >> 1) != (static_cast<uint32_t>(ticket) >> 1);
+    // Manual reset: set now, set when the wait began, or set (and maybe reset) since then.
+    if (manual_reset()) return (cur & 1u) || (ticket & 1u) || (cur >> 1) != (static_cast<uint32_t>(ticket) >> 1);
     while (cur & 1u) {
       if (layout_->word.compare_exchange_weak(cur, cur & ~1u, std::memory_order_seq_cst)) return true;
     }
