@@ -27,6 +27,8 @@
             "src/native/platform/linux_park.cc",
             "src/native/platform/linux_process.cc",
             "src/native/platform/linux_event.cc",
+            "src/native/platform/linux_exit_watch.cc",
+            "src/native/platform/posix_crash_point.cc",
             "src/native/platform/posix_clock.cc"
           ],
           "libraries": ["-lrt", "-lpthread"]

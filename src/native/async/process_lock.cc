@@ -9,7 +9,12 @@
 namespace interlock {
 
 ProcessLock::ProcessLock(const LockOpenOptions& options)
-    : name_(options.name), scope_(options.scope), segment_(options) {}
+    : name_(options.name), scope_(options.scope), segment_(options) {
+  exit_watch_ = platform::ExitWatch::create([this] {
+    blocker_exited_.store(true);
+    segment_.wake_self();
+  });
+}
 
 ProcessLock::~ProcessLock() {
   for (auto& entry : guards_) release_locked(entry.second);
@@ -224,10 +229,13 @@ void ProcessLock::waiter_main() {
       if (draining_) segment_.abandon_claim();
       draining_ = false;
       segment_.clear_wait();
+      exit_watch_->watch({});
       waiter_running_ = false;
       return;
     }
     if (serve_head()) continue;
+    // Wake the moment a process we wait for dies, not only at the end of the slice.
+    exit_watch_->watch(segment_.blockers(draining_));
     uint64_t earliest = kNoDeadline;
     for (const Request& r : queue_) earliest = std::min(earliest, r.deadline);
     uint32_t budget = sleep_budget(now, earliest);
@@ -235,8 +243,8 @@ void ProcessLock::waiter_main() {
     segment_.park(budget);
     lk.lock();
     now = platform::monotonic_ms();
-    if (now >= next_sweep) {
-      // Every slice: take back what dead processes held and re-wake anyone a dead waker left parked.
+    if (blocker_exited_.exchange(false) || now >= next_sweep) {
+      // Take back what dead processes held, and re-wake anyone a dead waker left parked.
       segment_.recover_dead();
       next_sweep = now + kWaitSliceMs;
     }

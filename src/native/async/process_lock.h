@@ -4,6 +4,7 @@
 // demand, gone when the queue empties), never by the libuv threadpool.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -74,6 +75,9 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   std::unordered_map<uint64_t, GuardRecord> guards_;
   bool waiter_running_ = false;
   bool draining_ = false;  // the waiter thread holds the writer field and waits for readers
+  std::atomic<bool> blocker_exited_{false};
+  // Declared after segment_: destroyed first, so its callback never sees a dead segment.
+  std::unique_ptr<platform::ExitWatch> exit_watch_;
 };
 
 }  // namespace interlock

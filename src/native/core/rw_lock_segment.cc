@@ -84,16 +84,16 @@ RwLockSegment::~RwLockSegment() {
 
 void RwLockSegment::claim_slot() {
   const uint64_t key = platform::current_process_key();
-  for (int round = 0; round < 2; ++round) {
-    for (uint32_t i = 0; i < slot_count_; ++i) {
-      uint64_t expected = 0;
-      if (layout_->slots[i].owner.compare_exchange_strong(expected, key, kSeq)) {
-        layout_->slots[i].park.store(0, std::memory_order_relaxed);
-        slot_ = i;
-        return;
-      }
+  // Joining is rare: the moment to take back what dead processes left (slots, holds, claims).
+  recover_dead();
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    uint64_t expected = 0;
+    if (layout_->slots[i].owner.compare_exchange_strong(expected, key, kSeq)) {
+      platform::crash_point("slot-claimed");
+      layout_->slots[i].park.store(0, std::memory_order_relaxed);
+      slot_ = i;
+      return;
     }
-    if (round == 0 && recover_dead() == 0) break;
   }
   throw Error(ErrorCode::kTooManyProcesses, "every one of the " + std::to_string(slot_count_) +
                                                 " process slots of this lock is held by a live process");
@@ -108,6 +108,7 @@ void RwLockSegment::add_reads(uint32_t n) {
     // Publish before re-reading the state word: the reader half of the Dekker pair with a writer's
     // claim-then-scan.
     layout_->readers.words[slot_ / 64].fetch_or(my_bit(), kSeq);
+    platform::crash_point("reader-published");
   }
   local_reads_ += n;
   mine.read_count.store(local_reads_, std::memory_order_relaxed);
@@ -118,6 +119,7 @@ void RwLockSegment::remove_reads(uint32_t n) {
   layout_->slots[slot_].read_count.store(local_reads_, std::memory_order_relaxed);
   if (local_reads_ == 0) {
     layout_->readers.words[slot_ / 64].fetch_and(~my_bit(), kSeq);
+    platform::crash_point("reader-left");
     wake_draining_writer();
   }
 }
@@ -154,7 +156,10 @@ bool RwLockSegment::any_reader() const {
 bool RwLockSegment::claim_writer(bool queue_behind_waiting) {
   uint32_t s = layout_->state.word.load(kSeq);
   while (writer_slot_plus_one(s) == 0 && !(queue_behind_waiting && (s & kWritersWaiting))) {
-    if (layout_->state.word.compare_exchange_weak(s, s | (slot_ + 1), kSeq)) return true;
+    if (layout_->state.word.compare_exchange_weak(s, s | (slot_ + 1), kSeq)) {
+      platform::crash_point("writer-claimed");
+      return true;
+    }
   }
   return false;
 }
@@ -163,6 +168,7 @@ bool RwLockSegment::activate_if_drained() {
   if (any_reader()) return false;
   layout_->state.writer_since_ms.store(platform::wall_clock_ms(), std::memory_order_relaxed);
   layout_->state.word.fetch_or(kActive, kSeq);
+  platform::crash_point("writer-active");
   return true;
 }
 
@@ -170,6 +176,7 @@ bool RwLockSegment::try_write() {
   uint32_t s = layout_->state.word.load(kSeq);
   if (writer_slot_plus_one(s) != 0 || (s & kWritersWaiting)) return false;
   if (!layout_->state.word.compare_exchange_strong(s, s | (slot_ + 1), kSeq)) return false;
+  platform::crash_point("writer-claimed");
   if (activate_if_drained()) return true;
   abandon_claim();
   return false;
@@ -182,6 +189,7 @@ void RwLockSegment::drop_writer_field(bool poison) {
     uint32_t next = ((s & ~(kWriterMask | kActive)) + kPhaseUnit) | (poison ? kPoisoned : 0);
     if (layout_->state.word.compare_exchange_weak(s, next, kSeq)) break;
   }
+  platform::crash_point("writer-released");  // between the state change and the wake-ups
   settle();
 }
 
@@ -244,6 +252,7 @@ void RwLockSegment::wake_flagged(uint32_t flags) {
 }
 
 void RwLockSegment::wake_slot(uint32_t index) {
+  if (index >= slot_count_) return;  // only a corrupt segment names such a slot
   if (!events_[index]) {
     events_[index] =
         platform::ParkEvent::open(park_prefix_ + std::to_string(index), &layout_->slots[index].park, scope_);
@@ -273,9 +282,11 @@ bool RwLockSegment::publish_wait(bool write) {
   for (;;) {
     bool blocked = writer_slot_plus_one(s) != 0 || (!write && (s & kWritersWaiting));
     if (!blocked) return false;
-    if (s & bit) return true;
-    if (layout_->state.word.compare_exchange_weak(s, s | bit, kSeq)) return true;
+    if (s & bit) break;
+    if (layout_->state.word.compare_exchange_weak(s, s | bit, kSeq)) break;
   }
+  platform::crash_point("wait-published");
+  return true;
 }
 
 void RwLockSegment::clear_wait() {
@@ -300,14 +311,56 @@ uint32_t RwLockSegment::recover_dead() {
     // Take the slot over with our own key while cleaning it: if we die half way, the next
     // recoverer finds our key dead and starts again.
     if (!layout_->slots[i].owner.compare_exchange_strong(owner, me, kSeq)) continue;
+    platform::crash_point("recovery-claimed");
     clean_dead_slot(i);
     layout_->slots[i].owner.store(0, kSeq);
     ++recovered;
   }
+  drop_writer_if_stray();
   // Backstop: a free lock whose waiting bits nobody acted on (a waker that died between its state
   // change and its wake-ups) gets its waiters woken now.
   settle();
   return recovered;
+}
+
+// A corrupt segment (or a crash no recovery saw) can leave the writer field naming a slot that does
+// not exist or has no owner, or reader bits of unowned slots: take those back too.
+void RwLockSegment::drop_writer_if_stray() {
+  uint32_t s = layout_->state.word.load(kSeq);
+  uint32_t w = writer_slot_plus_one(s);
+  while (w != 0 && (w > slot_count_ || layout_->slots[w - 1].owner.load(kSeq) == 0)) {
+    uint32_t next = ((s & ~(kWriterMask | kActive)) + kPhaseUnit) | ((s & kActive) ? kPoisoned : 0);
+    if (layout_->state.word.compare_exchange_weak(s, next, kSeq)) break;
+    w = writer_slot_plus_one(s);
+  }
+  for (uint32_t word = 0; word < kMaxSlots / 64; ++word) {
+    uint64_t bits = layout_->readers.words[word].load(kSeq);
+    for (uint32_t b = 0; bits != 0 && b < 64; ++b) {
+      uint32_t i = word * 64 + b;
+      if ((bits >> b & 1) && (i >= slot_count_ || layout_->slots[i].owner.load(kSeq) == 0)) {
+        layout_->readers.words[word].fetch_and(~(uint64_t{1} << b), kSeq);
+      }
+    }
+  }
+  wake_draining_writer();
+}
+
+std::vector<uint64_t> RwLockSegment::blockers(bool draining) const {
+  std::vector<uint64_t> keys;
+  const uint64_t me = layout_->slots[slot_].owner.load(kSeq);
+  auto add = [&](uint32_t i) {
+    if (i >= slot_count_) return;
+    uint64_t owner = layout_->slots[i].owner.load(kSeq);
+    if (owner != 0 && owner != me) keys.push_back(owner);
+  };
+  uint32_t s = layout_->state.word.load(kSeq);
+  if (uint32_t w = writer_slot_plus_one(s)) add(w - 1);
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    bool reader = layout_->readers.words[i / 64].load(kSeq) >> (i % 64) & 1;
+    bool waiting_writer = layout_->slots[i].flags.load(kSeq) & slot_flag::kWantWrite;
+    if ((draining && reader) || (!draining && waiting_writer && (s & kWritersWaiting))) add(i);
+  }
+  return keys;
 }
 
 void RwLockSegment::clean_dead_slot(uint32_t i) {
@@ -327,6 +380,7 @@ void RwLockSegment::clean_dead_slot(uint32_t i) {
   slot.read_count.store(0, std::memory_order_relaxed);
   layout_->readers.words[i / 64].fetch_and(~(uint64_t{1} << (i % 64)), kSeq);
   slot.park.store(0, std::memory_order_relaxed);
+  platform::crash_point("recovery-cleaned");
   wake_draining_writer();
   settle();
 }

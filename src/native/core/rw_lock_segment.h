@@ -83,6 +83,9 @@ class RwLockSegment {
   // including waiters of a free lock that no waker woke. Returns the number of slots recovered.
   uint32_t recover_dead();
   LockSnapshot inspect() const;
+  // The processes this one waits for now (the writer; the readers, if we drain; the waiting
+  // writers, if we wait to read behind them): a waiter watches them to recover the moment one dies.
+  std::vector<uint64_t> blockers(bool draining) const;
 
  private:
   void claim_slot();
@@ -96,6 +99,7 @@ class RwLockSegment {
   void wake_slot(uint32_t index);
   void wake_draining_writer();
   void clean_dead_slot(uint32_t index);
+  void drop_writer_if_stray();
   uint64_t my_bit() const { return uint64_t{1} << (slot_ % 64); }
 
   std::unique_ptr<platform::Segment> segment_;

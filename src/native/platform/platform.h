@@ -5,8 +5,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/names.h"
 
@@ -89,6 +91,20 @@ class NativeEvent {
   static std::unique_ptr<NativeEvent> open(const EventOptions& options);
 };
 
+// ---- process exit notification ----------------------------------------------------------------
+
+// Calls on_exit (from a platform thread, never under any lock of the caller's) as soon as one of
+// the watched processes exits, so a waiter blocked by a dead holder recovers at once instead of at
+// the end of its wait slice. Where the system cannot notify, watching is a no-op.
+class ExitWatch {
+ public:
+  virtual ~ExitWatch() = default;  // after this returns, on_exit is never called again
+  // Replaces the set of watched processes (process keys). A process already gone triggers at once.
+  virtual void watch(const std::vector<uint64_t>& keys) = 0;
+
+  static std::unique_ptr<ExitWatch> create(std::function<void()> on_exit);
+};
+
 // ---- processes and time -----------------------------------------------------------------------
 
 uint32_t current_pid();
@@ -107,6 +123,11 @@ Liveness process_liveness(uint64_t key);
 uint64_t monotonic_ms();
 uint64_t wall_clock_ms();  // milliseconds since the Unix epoch, coarse is fine
 uint64_t random_u64();
+
+// Fault injection for the crash tests: when the environment variable INTERLOCK_CRASH_AT is
+// "<point>" or "<point>:<n>", the process kills itself (SIGKILL, or TerminateProcess) the n-th time
+// (default: first) it reaches that named point. Inert, one cached comparison, when unset.
+void crash_point(const char* point);
 
 // Sleep the calling native thread (never called on a JavaScript thread except in bounded,
 // microsecond-scale open() retries).
