@@ -80,6 +80,7 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
     fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(o.mode));
     if (fd >= 0) {
       created = true;
+      crash_point("segment-created");  // before the size is set
     } else if (errno != EEXIST) {
       throw_errno("shm_open", "cannot create '" + o.os_name + "'");
     } else if (o.create == CreateMode::kExclusive) {

@@ -15,8 +15,8 @@ namespace interlock::platform {
 constexpr uint64_t kInitReady = ~uint64_t{0};
 constexpr uint32_t kInitWaitMs = 2000;
 
-// Test hook (issue: crash robustness) is inert unless wired; `initialise` writes every field but the
-// init word and the magic. Returns true when this call initialised the segment.
+// `initialise` writes every field but the init word and the magic. Returns true when this call
+// initialised the segment.
 template <class Initialise>
 bool initialise_once(std::atomic<uint64_t>& init_word, std::atomic<uint32_t>& magic, uint32_t expected_magic,
                      const std::string& what, Initialise&& initialise) {
@@ -33,8 +33,10 @@ bool initialise_once(std::atomic<uint64_t>& init_word, std::atomic<uint32_t>& ma
     }
     if (w == 0 || process_liveness(w) == Liveness::kDead) {
       if (init_word.compare_exchange_strong(w, current_process_key(), std::memory_order_acq_rel)) {
+        crash_point("init-claimed");
         magic.store(0, std::memory_order_relaxed);
         initialise();
+        crash_point("init-written");
         magic.store(expected_magic, std::memory_order_release);
         init_word.store(kInitReady, std::memory_order_release);
         return true;
