@@ -1,6 +1,6 @@
 // Processes killed while holding, waiting or exiting, pid reuse, and the time recovery takes.
 import test from 'ava';
-import { fork } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { RwLock } from 'interlock';
@@ -112,4 +112,36 @@ test('recovery time after SIGKILL of the write holder (50 kills): p50 under 100 
   t.log(summary);
   t.true(percentile(sorted, 50) < 100);
   t.true(sorted.at(-1)! < 1000, 'never more than a few wait slices');
+});
+
+test('a holder in another pid namespace is neither mistaken for dead nor for someone else', async (t) => {
+  // Its pid means nothing here (it is 1 in its namespace): liveness must come from the kernel's
+  // hold on its slot, not from the pid.
+  const name = uniqueName('pidns');
+  t.teardown(() => unlinkAll(name));
+  const probe = spawnSync('unshare', ['--pid', '--fork', 'true']);
+  if (probe.status !== 0) {
+    t.log('skipped: unshare --pid needs CAP_SYS_ADMIN, which this run does not have');
+    t.pass();
+    return;
+  }
+  const child = spawn(
+    'unshare',
+    ['--pid', '--fork', '--kill-child', process.execPath, fixturePath('hold-forever'), name, 'write'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  t.teardown(() => child.kill('SIGKILL'));
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  t.regex(line.toString(), /^held 1\b/, 'the holder runs as pid 1 of its own namespace');
+  const lock = RwLock.open(name);
+  t.teardown(() => lock.close());
+  t.true(lock.inspect().writer?.alive, 'alive, whatever pid 1 is here');
+  await t.throwsAsync(lock.write({ timeout: 400 }), { code: 'ERR_LOCK_TIMEOUT' }, 'not taken from a live holder');
+  child.kill('SIGKILL'); // unshare dies; --kill-child takes the namespace's pid 1 with it
+  await once(child, 'close');
+  const guard = await lock.write({ timeout: 2000 });
+  t.true(guard.abandoned, 'recovered once it really died');
+  guard.release();
 });

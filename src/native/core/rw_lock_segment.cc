@@ -80,6 +80,7 @@ RwLockSegment::~RwLockSegment() {
   mine.waiting_reads.store(0, std::memory_order_relaxed);
   mine.waiting_writes.store(0, std::memory_order_relaxed);
   mine.owner.store(0, kSeq);
+  segment_->release_hold(slot_);
 }
 
 void RwLockSegment::claim_slot() {
@@ -87,6 +88,9 @@ void RwLockSegment::claim_slot() {
   // Joining is rare: the moment to take back what dead processes left (slots, holds, claims).
   recover_dead();
   for (uint32_t i = 0; i < slot_count_; ++i) {
+    if (layout_->slots[i].owner.load(kSeq) != 0) continue;
+    // Hold first, then claim: a slot with an owner and no hold is always a dead one.
+    if (!segment_->try_hold(i)) continue;
     uint64_t expected = 0;
     if (layout_->slots[i].owner.compare_exchange_strong(expected, key, kSeq)) {
       platform::crash_point("slot-claimed");
@@ -94,6 +98,7 @@ void RwLockSegment::claim_slot() {
       slot_ = i;
       return;
     }
+    segment_->release_hold(i);
   }
   throw Error(ErrorCode::kTooManyProcesses, "every one of the " + std::to_string(slot_count_) +
                                                 " process slots of this lock is held by a live process");
@@ -306,21 +311,37 @@ uint32_t RwLockSegment::recover_dead() {
   uint32_t recovered = 0;
   for (uint32_t i = 0; i < slot_count_; ++i) {
     uint64_t owner = layout_->slots[i].owner.load(kSeq);
-    if (owner == 0 || owner == me) continue;
-    if (platform::process_liveness(owner) != platform::Liveness::kDead) continue;
-    // Take the slot over with our own key while cleaning it: if we die half way, the next
-    // recoverer finds our key dead and starts again.
-    if (!layout_->slots[i].owner.compare_exchange_strong(owner, me, kSeq)) continue;
-    platform::crash_point("recovery-claimed");
-    clean_dead_slot(i);
-    layout_->slots[i].owner.store(0, kSeq);
-    ++recovered;
+    if (owner == 0 || owner == me || owner_alive(i, owner)) continue;
+    // Hold the slot while cleaning it: no other recoverer or claimer touches it meanwhile, and if
+    // we die half way the kernel drops our hold and the next recoverer starts again.
+    if (!segment_->try_hold(i)) continue;
+    if (layout_->slots[i].owner.compare_exchange_strong(owner, me, kSeq)) {
+      platform::crash_point("recovery-claimed");
+      clean_dead_slot(i);
+      layout_->slots[i].owner.store(0, kSeq);
+      ++recovered;
+    }
+    segment_->release_hold(i);
   }
   drop_writer_if_stray();
   // Backstop: a free lock whose waiting bits nobody acted on (a waker that died between its state
   // change and its wake-ups) gets its waiters woken now.
   settle();
   return recovered;
+}
+
+// The kernel's slot hold is the authority where the system has one (immune to pid reuse and pid
+// namespaces); otherwise the owner key's pid and start time.
+bool RwLockSegment::owner_alive(uint32_t index, uint64_t owner) const {
+  switch (segment_->hold_state(index)) {
+    case platform::Segment::Hold::kHeld:
+      return true;
+    case platform::Segment::Hold::kFree:
+      return false;
+    case platform::Segment::Hold::kUnsupported:
+      break;
+  }
+  return platform::process_liveness(owner) != platform::Liveness::kDead;
 }
 
 // A corrupt segment (or a crash no recovery saw) can leave the writer field naming a slot that does
@@ -395,7 +416,7 @@ LockSnapshot RwLockSegment::inspect() const {
     uint64_t owner = slot.owner.load(kSeq);
     if (owner == 0) continue;
     ++snap.attached;
-    bool alive = platform::process_liveness(owner) != platform::Liveness::kDead;
+    bool alive = owner == platform::current_process_key() || owner_alive(i, owner);
     uint32_t pid = platform::pid_of_key(owner);
     if (writer_slot_plus_one(s) == i + 1) {
       snap.has_writer = true;

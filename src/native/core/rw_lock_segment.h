@@ -100,6 +100,7 @@ class RwLockSegment {
   void wake_draining_writer();
   void clean_dead_slot(uint32_t index);
   void drop_writer_if_stray();
+  bool owner_alive(uint32_t index, uint64_t owner) const;
   uint64_t my_bit() const { return uint64_t{1} << (slot_ % 64); }
 
   std::unique_ptr<platform::Segment> segment_;

@@ -22,6 +22,11 @@ class FileDescriptor {
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
   int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_;
@@ -33,18 +38,42 @@ class FileDescriptor {
   throw Error(code, what + ": " + std::strerror(e), e, syscall);
 }
 
+bool ofd_lock(int fd, short type, int cmd, uint32_t index, short* found = nullptr) {
+  struct flock fl {};
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(index);
+  fl.l_len = 1;
+  if (::fcntl(fd, cmd, &fl) != 0) return false;
+  if (found) *found = fl.l_type;
+  return true;
+}
+
 class LinuxSegment final : public Segment {
  public:
-  LinuxSegment(uint8_t* data, size_t size, bool created) : data_(data), size_(size), created_(created) {}
-  ~LinuxSegment() override { ::munmap(data_, size_); }
+  LinuxSegment(uint8_t* data, size_t size, bool created, int fd)
+      : data_(data), size_(size), created_(created), fd_(fd) {}
+  ~LinuxSegment() override {
+    ::munmap(data_, size_);
+    ::close(fd_);  // drops every hold of this open file description
+  }
   uint8_t* data() const override { return data_; }
   size_t size() const override { return size_; }
   bool created() const override { return created_; }
+
+  bool try_hold(uint32_t index) override { return ofd_lock(fd_, F_WRLCK, F_OFD_SETLK, index); }
+  void release_hold(uint32_t index) override { ofd_lock(fd_, F_UNLCK, F_OFD_SETLK, index); }
+  Hold hold_state(uint32_t index) const override {
+    short found = F_UNLCK;
+    if (!ofd_lock(fd_, F_WRLCK, F_OFD_GETLK, index, &found)) return Hold::kUnsupported;
+    return found == F_UNLCK ? Hold::kFree : Hold::kHeld;
+  }
 
  private:
   uint8_t* data_;
   size_t size_;
   bool created_;
+  int fd_;  // kept open: it carries the slot holds
 };
 
 std::string shm_name(const std::string& os_name) {
@@ -124,7 +153,7 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
   }
   void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) throw_errno("mmap", "cannot map '" + o.os_name + "'");
-  return std::make_unique<LinuxSegment>(static_cast<uint8_t*>(p), static_cast<size_t>(size), created);
+  return std::make_unique<LinuxSegment>(static_cast<uint8_t*>(p), static_cast<size_t>(size), created, guard.release());
 }
 
 bool Segment::unlink(const std::string& os_name, Scope) {

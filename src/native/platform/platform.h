@@ -37,6 +37,15 @@ class Segment {
   virtual size_t size() const = 0;
   virtual bool created() const = 0;  // this open created the name
 
+  // Slot holds: a kernel-kept mark that slot `index` belongs to a live process, dropped by the
+  // kernel when the process dies, whatever its pid or pid namespace (Linux: an OFD lock on byte
+  // `index` of the segment). try_hold is false if another live process holds it.
+  // Where a system has none, holds report kUnsupported and callers fall back to process_liveness.
+  enum class Hold { kHeld, kFree, kUnsupported };
+  virtual bool try_hold(uint32_t) { return true; }
+  virtual void release_hold(uint32_t) {}
+  virtual Hold hold_state(uint32_t) const { return Hold::kUnsupported; }
+
   // Throws Error: kExists, kNotFound, kSizeMismatch (existing one smaller than size),
   // kPermission, kSystem. A size of 0 to create is kInvalidArg.
   static std::unique_ptr<Segment> open(const SegmentOptions& options);
