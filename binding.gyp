@@ -15,24 +15,72 @@
         "src/native/core/rw_lock_segment.cc",
         "src/native/core/names.cc"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src/native"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-fexceptions"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "src/native"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-std=gnu++17"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-fexceptions"
+      ],
       "conditions": [
-        ["OS=='linux'", {
-          "sources": [
-            "src/native/platform/linux_segment.cc",
-            "src/native/platform/linux_park.cc",
-            "src/native/platform/linux_process.cc",
-            "src/native/platform/linux_event.cc",
-            "src/native/platform/linux_exit_watch.cc",
-            "src/native/platform/posix_crash_point.cc",
-            "src/native/platform/posix_clock.cc"
-          ],
-          "libraries": ["-lrt", "-lpthread"]
-        }]
+        [
+          "OS=='linux'",
+          {
+            "sources": [
+              "src/native/platform/linux_segment.cc",
+              "src/native/platform/linux_park.cc",
+              "src/native/platform/linux_process.cc",
+              "src/native/platform/linux_event.cc",
+              "src/native/platform/linux_exit_watch.cc",
+              "src/native/platform/posix_crash_point.cc",
+              "src/native/platform/posix_clock.cc"
+            ],
+            "libraries": [
+              "-lrt",
+              "-lpthread"
+            ]
+          }
+        ],
+        [
+          "OS=='win'",
+          {
+            "sources": [
+              "src/native/platform/win32_segment.cc",
+              "src/native/platform/win32_event.cc",
+              "src/native/platform/win32_process.cc",
+              "src/native/platform/win32_misc.cc",
+              "src/native/platform/win32_delay_load_hook.cc"
+            ],
+            "defines": [
+              "WIN32_LEAN_AND_MEAN",
+              "NOMINMAX",
+              "_CRT_RAND_S"
+            ],
+            "msvs_settings": {
+              "VCCLCompilerTool": {
+                "ExceptionHandling": 1,
+                "AdditionalOptions": [
+                  "/std:c++17"
+                ]
+              }
+            }
+          }
+        ]
       ]
     }
   ]

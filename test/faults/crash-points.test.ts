@@ -4,7 +4,7 @@ import test from 'ava';
 import { RwLock } from 'interlock';
 import { Agent } from '../helpers/agent.js';
 import { uniqueName, unlinkAll } from '../helpers/names.js';
-import { contend, runFixture } from './helpers.js';
+import { contend, crashed, runFixture } from './helpers.js';
 
 const survivors = 3;
 const iterations = 300;
@@ -16,7 +16,7 @@ const contendedPoints = [
   'writer-claimed:15',
   'writer-active:15',
   'writer-released:15',
-  'wait-published:3',
+  'wait-published:1',
 ];
 
 for (const point of contendedPoints) {
@@ -25,7 +25,7 @@ for (const point of contendedPoints) {
     t.teardown(() => unlinkAll(name));
     const victim = runFixture('crash-victim', ['workload', name, name], { INTERLOCK_CRASH_AT: point });
     const { results, count, extra } = await contend(name, name, survivors, iterations, [victim], 1);
-    t.is(extra[0]!.signal, 'SIGKILL', `the victim reached ${point} (${extra[0]!.stdout.trim()})`);
+    t.true(crashed(extra[0]!), `the victim reached ${point} (${extra[0]!.stdout.trim()})`);
     t.deepEqual(
       results.map((r) => r.overlaps),
       Array(survivors).fill(0),
@@ -36,12 +36,14 @@ for (const point of contendedPoints) {
 
 // Steps of creating, initialising and joining a segment: the next opener finishes the job.
 for (const point of ['segment-created', 'init-claimed', 'init-written', 'slot-claimed']) {
-  test(`death at ${point} while opening the lock: the next opener repairs it`, async (t) => {
+  // A Windows mapping is created with its size in one call: there is no segment-created step.
+  const skip = point === 'segment-created' && process.platform === 'win32';
+  (skip ? test.skip : test)(`death at ${point} while opening the lock: the next opener repairs it`, async (t) => {
     const name = uniqueName('crashinit');
     t.teardown(() => unlinkAll(name));
     if (point === 'slot-claimed') RwLock.open(name).close(); // joining an existing lock
     const victim = await runFixture('crash-victim', ['open', name, name], { INTERLOCK_CRASH_AT: point });
-    t.is(victim.signal, 'SIGKILL');
+    t.true(crashed(victim));
     const started = performance.now();
     const lock = RwLock.open(name);
     t.log(`opened ${(performance.now() - started).toFixed(1)} ms after the half-made segment`);
@@ -66,7 +68,7 @@ for (const point of ['recovery-claimed', 'recovery-cleaned']) {
     await holder.call('acquire', { lock: name, mode: 'write', key: 'w' });
     await holder.kill('SIGKILL');
     const victim = await runFixture('crash-victim', ['write', name, name], { INTERLOCK_CRASH_AT: point });
-    t.is(victim.signal, 'SIGKILL', victim.stdout);
+    t.true(crashed(victim), victim.stdout);
     const lock = RwLock.open(name);
     t.teardown(() => lock.close());
     const guard = await lock.write({ timeout: 2000 });

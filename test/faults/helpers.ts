@@ -67,6 +67,11 @@ export async function contend(
   }
 }
 
+/** Whether a process ended by its INTERLOCK_CRASH_AT hook (SIGKILL; TerminateProcess(137) on Windows). */
+export function crashed(result: ChildResult): boolean {
+  return process.platform === 'win32' ? result.code === 137 : result.signal === 'SIGKILL';
+}
+
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }

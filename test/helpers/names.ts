@@ -25,4 +25,11 @@ export function int32View(memory: SharedMemory): Int32Array {
   return new Int32Array(memory.buffer.buffer, memory.buffer.byteOffset, Math.floor(memory.size / 4));
 }
 
+export const isWindows = process.platform === 'win32';
+
+/** The backing object of a lock, event or memory as a file: Linux only (/dev/shm). */
+export function backingFile(kind: 'lock' | 'event' | 'mem', name: string): string {
+  return `/dev/shm/interlock.${kind}.${name}`;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -92,6 +92,7 @@ void EventWaiter::waiter_main() {
       }
     }
     if (waits_.empty()) {
+      event_->release_unclaimed();
       waiter_running_ = false;
       return;
     }

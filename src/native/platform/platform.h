@@ -96,6 +96,9 @@ class NativeEvent {
   virtual void wait(uint64_t ticket, uint32_t timeout_ms) = 0;
   // Wakes this process's waiters of this object so they re-check (abort, close, new deadline).
   virtual void interrupt() = 0;
+  // Called when no wait is pending any more: a signal a wait consumed on behalf of a waiter that is
+  // gone goes back to the event (Windows: an auto-reset signal consumed by the wait itself).
+  virtual void release_unclaimed() {}
 
   static std::unique_ptr<NativeEvent> open(const EventOptions& options);
 };

@@ -1,0 +1,52 @@
+// Windows specifics, run under Wine in CI: Local\ and Global\ namespaces, and a holder killed with
+// TerminateProcess waking waiters through its process handle. (On Linux the scope is ignored.)
+import test from 'ava';
+import { RwLock, SharedMemory } from 'interlock';
+import { Agent } from './helpers/agent.js';
+import { isWindows, uniqueName, unlinkAll } from './helpers/names.js';
+
+const windowsOnly = isWindows ? test : test.skip;
+
+windowsOnly('Local\\ and Global\\ names are different objects, each shared across processes', async (t) => {
+  const name = uniqueName('scope');
+  const local = SharedMemory.open(name, { size: 64 });
+  const global = SharedMemory.open(name, { size: 64, scope: 'global' });
+  t.true(local.created);
+  t.true(global.created, 'Global\\ is another namespace');
+  local.buffer.write('local');
+  global.buffer.write('global');
+  const again = SharedMemory.open(name, { scope: 'global' });
+  t.is(again.buffer.toString('utf8', 0, 6), 'global');
+  const lockLocal = RwLock.open(name);
+  const lockGlobal = RwLock.open(name, { scope: 'global' });
+  const held = lockGlobal.tryWrite();
+  t.truthy(held);
+  const other = lockLocal.tryWrite();
+  t.truthy(other, 'the Local\\ lock is not the Global\\ one');
+  other!.release();
+  const agent = await Agent.start();
+  t.teardown(() => agent.stop());
+  // Another process's Local\ read is not blocked by our Global\ write.
+  await agent.call('acquire', { lock: name, mode: 'read', key: 'r', timeout: 500 });
+  await agent.call('release', { key: 'r' });
+  held!.release();
+  for (const x of [local, global, again, lockLocal, lockGlobal]) x.close();
+});
+
+test('a holder killed with process.kill (TerminateProcess on Windows) wakes its waiters at once', async (t) => {
+  const name = uniqueName('terminate');
+  t.teardown(() => unlinkAll(name));
+  const agent = await Agent.start();
+  await agent.call('acquire', { lock: name, mode: 'write', key: 'w' });
+  const lock = RwLock.open(name);
+  t.teardown(() => lock.close());
+  const pending = lock.read({ timeout: 5000 });
+  const killed = performance.now();
+  agent.child.kill();
+  const guard = await pending;
+  const ms = performance.now() - killed;
+  t.log(`granted ${ms.toFixed(1)} ms after the kill`);
+  t.true(guard.abandoned);
+  t.true(ms < 90, 'woken by the process exit, not by the end of a wait slice');
+  guard.release();
+});
