@@ -139,24 +139,27 @@ test('ERR_CLOSED after close, ERR_NOT_HELD on a wrong or released guard', async 
 });
 
 // POSIX modes and uids: Wine does not enforce Windows object security, so nothing is refused there.
-(isWindows ? test.skip : test)('ERR_PERMISSION (with the system error as cause) when the OS refuses access', async (t) => {
-  const name = uniqueName('perm');
-  t.teardown(() => unlinkAll(name));
-  const memory = SharedMemory.open(name, { size: 64, mode: 0o600 });
-  t.teardown(() => memory.close());
-  const check = (e: { code?: string }) => t.is(e.code, 'ERR_PERMISSION');
-  if (process.getuid?.() === 0) {
-    // root bypasses file modes: ask as an unprivileged user instead.
-    const agent = await Agent.start({ uid: 65534, gid: 65534 });
-    t.teardown(() => agent.stop());
-    const e = await t.throwsAsync<AgentError>(
-      agent.call('acquire', { lock: name, mode: 'read', key: 'k', ticket: name }),
-    );
-    check(e!);
-  } else {
-    chmodSync(backingFile('mem', name), 0o000);
-    const e = t.throws<InterlockError>(() => SharedMemory.open(name));
-    check(e!);
-    t.is((e!.cause as NodeJS.ErrnoException).errno, 13);
-  }
-});
+(isWindows ? test.skip : test)(
+  'ERR_PERMISSION (with the system error as cause) when the OS refuses access',
+  async (t) => {
+    const name = uniqueName('perm');
+    t.teardown(() => unlinkAll(name));
+    const memory = SharedMemory.open(name, { size: 64, mode: 0o600 });
+    t.teardown(() => memory.close());
+    const check = (e: { code?: string }) => t.is(e.code, 'ERR_PERMISSION');
+    if (process.getuid?.() === 0) {
+      // root bypasses file modes: ask as an unprivileged user instead.
+      const agent = await Agent.start({ uid: 65534, gid: 65534 });
+      t.teardown(() => agent.stop());
+      const e = await t.throwsAsync<AgentError>(
+        agent.call('acquire', { lock: name, mode: 'read', key: 'k', ticket: name }),
+      );
+      check(e!);
+    } else {
+      chmodSync(backingFile('mem', name), 0o000);
+      const e = t.throws<InterlockError>(() => SharedMemory.open(name));
+      check(e!);
+      t.is((e!.cause as NodeJS.ErrnoException).errno, 13);
+    }
+  },
+);

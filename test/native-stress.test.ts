@@ -19,22 +19,25 @@ function sources(): string[] {
 }
 
 // Builds the core with the host's g++ against the Linux platform layer: not under Wine.
-(process.platform === 'win32' ? test.skip : test)('native stress: no overlap, no lost request, no idle lock with waiters (threads as processes)', async (t) => {
-  const exe = join(mkdtempSync(join(tmpdir(), 'interlock-stress-')), 'stress');
-  const testSource = fileURLToPath(new URL('../test/native/process_lock_stress.cc', import.meta.url));
-  await run('g++', ['-std=c++17', '-O2', '-pthread', `-I${native}`, testSource, ...sources(), '-o', exe, '-lrt'], {
-    timeout: 120_000,
-  });
-  for (const args of [
-    ['4', '3', '4', '30'],
-    ['6', '2', '3', '60'],
-    ['3', '4', '3', '10'],
-  ]) {
-    const { stdout } = await run(exe, args, { timeout: 30_000 }).catch((e: { stdout: string }) => {
-      t.fail(`stress ${args.join(' ')} failed: ${e.stdout}`);
-      return e;
+(process.platform === 'win32' ? test.skip : test)(
+  'native stress: no overlap, no lost request, no idle lock with waiters (threads as processes)',
+  async (t) => {
+    const exe = join(mkdtempSync(join(tmpdir(), 'interlock-stress-')), 'stress');
+    const testSource = fileURLToPath(new URL('../test/native/process_lock_stress.cc', import.meta.url));
+    await run('g++', ['-std=c++17', '-O2', '-pthread', `-I${native}`, testSource, ...sources(), '-o', exe, '-lrt'], {
+      timeout: 120_000,
     });
-    t.log(stdout.trim());
-  }
-  t.pass();
-});
+    for (const args of [
+      ['4', '3', '4', '30'],
+      ['6', '2', '3', '60'],
+      ['3', '4', '3', '10'],
+    ]) {
+      const { stdout } = await run(exe, args, { timeout: 30_000 }).catch((e: { stdout: string }) => {
+        t.fail(`stress ${args.join(' ')} failed: ${e.stdout}`);
+        return e;
+      });
+      t.log(stdout.trim());
+    }
+    t.pass();
+  },
+);

@@ -24,7 +24,12 @@ test('a new segment reads as zeros and is shared with other processes', async (t
     m.buffer.write('from the child', 200);
   `;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd() });
-  t.deepEqual(JSON.parse(stdout), { created: false, size: 10_000, text: 'from the parent' });
+  const seen = JSON.parse(stdout) as { created: boolean; size: number; text: string };
+  t.is(seen.created, false);
+  t.is(seen.text, 'from the parent');
+  // Windows may report an opened mapping's size rounded up to whole pages.
+  if (isWindows) t.true(seen.size >= 10_000 && seen.size <= 12_288, `size ${seen.size}`);
+  else t.is(seen.size, 10_000);
   t.is(memory.buffer.toString('utf8', 200, 214), 'from the child');
   memory.close();
 });

@@ -50,3 +50,15 @@ test('a holder killed with process.kill (TerminateProcess on Windows) wakes its 
   t.true(ms < 90, 'woken by the process exit, not by the end of a wait slice');
   guard.release();
 });
+
+windowsOnly('the addon loads in a host executable that is not named node.exe', async (t) => {
+  const { copyFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { execFileSync } = await import('node:child_process');
+  const host = join(mkdtempSync(join(tmpdir(), 'interlock-host-')), 'renamed-host.exe');
+  copyFileSync(process.execPath, host);
+  const script = `import { RwLock } from 'interlock'; const l = RwLock.open('renamed-${process.pid}'); const g = l.tryWrite(); console.log(g ? 'locked' : 'busy'); g.release(); l.close();`;
+  const out = execFileSync(host, ['--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
+  t.is(out.trim(), 'locked');
+});

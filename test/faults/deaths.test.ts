@@ -57,34 +57,37 @@ for (const how of ['return', 'throw', 'exit'] as const) {
 }
 
 // Forges the slot table through the lock's backing file: Linux only.
-(isWindows ? test.skip : test)('pid reuse: a slot whose pid now belongs to another live process counts as dead', async (t) => {
-  const name = uniqueName('pidreuse');
-  t.teardown(() => unlinkAll(name));
-  const stranger = await Agent.start(); // a live process that never opened this lock
-  t.teardown(() => stranger.stop());
-  const lock = RwLock.open(name);
-  t.teardown(() => lock.close());
-  // Forge slot 5: owned by the stranger's pid with another start-time fingerprint, holding the
-  // write lock from inside (as if the pid's previous owner died there and the pid was reused).
-  const fd = openSync(backingFile('lock', name), 'r+');
-  const owner = Buffer.alloc(8);
-  owner.writeUInt32LE(stranger.pid, 0);
-  owner.writeUInt32LE(0x0badf00d, 4);
-  writeSync(fd, owner, 0, 8, SLOTS + 5 * SLOT_SIZE);
-  const state = Buffer.alloc(4);
-  state.writeUInt32LE(6 | ACTIVE, 0);
-  writeSync(fd, state, 0, 4, STATE);
-  closeSync(fd);
-  t.is(lock.inspect().writer?.pid, stranger.pid);
-  t.false(lock.inspect().writer?.alive);
-  const started = performance.now();
-  const guard = await lock.write({ timeout: 2000 });
-  t.log(`recovered in ${(performance.now() - started).toFixed(1)} ms`);
-  t.true(guard.abandoned);
-  guard.release();
-  t.is(lock.inspect().processes, 1, 'the forged slot was freed');
-  await stranger.call('inspect', { lock: `${name}-other` }); // the stranger is untouched
-});
+(isWindows ? test.skip : test)(
+  'pid reuse: a slot whose pid now belongs to another live process counts as dead',
+  async (t) => {
+    const name = uniqueName('pidreuse');
+    t.teardown(() => unlinkAll(name));
+    const stranger = await Agent.start(); // a live process that never opened this lock
+    t.teardown(() => stranger.stop());
+    const lock = RwLock.open(name);
+    t.teardown(() => lock.close());
+    // Forge slot 5: owned by the stranger's pid with another start-time fingerprint, holding the
+    // write lock from inside (as if the pid's previous owner died there and the pid was reused).
+    const fd = openSync(backingFile('lock', name), 'r+');
+    const owner = Buffer.alloc(8);
+    owner.writeUInt32LE(stranger.pid, 0);
+    owner.writeUInt32LE(0x0badf00d, 4);
+    writeSync(fd, owner, 0, 8, SLOTS + 5 * SLOT_SIZE);
+    const state = Buffer.alloc(4);
+    state.writeUInt32LE(6 | ACTIVE, 0);
+    writeSync(fd, state, 0, 4, STATE);
+    closeSync(fd);
+    t.is(lock.inspect().writer?.pid, stranger.pid);
+    t.false(lock.inspect().writer?.alive);
+    const started = performance.now();
+    const guard = await lock.write({ timeout: 2000 });
+    t.log(`recovered in ${(performance.now() - started).toFixed(1)} ms`);
+    t.true(guard.abandoned);
+    guard.release();
+    t.is(lock.inspect().processes, 1, 'the forged slot was freed');
+    await stranger.call('inspect', { lock: `${name}-other` }); // the stranger is untouched
+  },
+);
 
 // 50 kills on Linux; 10 under Wine, where starting each victim takes about a second.
 const kills = isWindows ? 10 : 50;

@@ -1,8 +1,8 @@
 // The addon's imports of the Node-API functions are bound to "node.exe" and delay-loaded; this hook
 // resolves them from the executable that is actually running, so a host with another name that
 // exports Node-API (node.exe renamed, or an embedder such as Electron) loads the addon too.
-#include <windows.h>
 #include <delayimp.h>
+#include <windows.h>
 #include <cstring>
 
 namespace {
@@ -14,4 +14,5 @@ FARPROC WINAPI load_from_host(unsigned event, PDelayLoadInfo info) {
 
 }  // namespace
 
-extern "C" PfnDliHook __pfnDliNotifyHook2 = load_from_host;
+// Declared extern "C" by delayimp.h; the delay-load helper calls it before loading a DLL.
+PfnDliHook __pfnDliNotifyHook2 = load_from_host;

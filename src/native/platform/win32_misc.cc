@@ -35,7 +35,9 @@ uint64_t random_u64() {
          (static_cast<uint64_t>(parts[2]) << 16) ^ parts[3];
 }
 
-void sleep_ms(uint32_t ms) { Sleep(ms); }
+void sleep_ms(uint32_t ms) {
+  Sleep(ms);
+}
 
 void crash_point(const char* point) {
   static const std::string* plan = [] {

@@ -50,7 +50,9 @@ Handle open_if_same(uint64_t key, Liveness* liveness) {
 
 }  // namespace
 
-uint32_t current_pid() { return static_cast<uint32_t>(GetCurrentProcessId()); }
+uint32_t current_pid() {
+  return static_cast<uint32_t>(GetCurrentProcessId());
+}
 
 uint64_t current_process_key() {
   static const uint64_t key = key_of(current_pid(), GetCurrentProcess());

@@ -90,15 +90,17 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
                                                 " bytes) that no interlock object of this kind has");
     }
     if (size < o.size) {
-      throw Error(ErrorCode::kSizeMismatch, what + " exists with " + std::to_string(size) +
-                                                " bytes, fewer than the " + std::to_string(o.size) + " asked for");
+      throw Error(ErrorCode::kSizeMismatch, what + " exists with " + std::to_string(size) + " bytes, fewer than the " +
+                                                std::to_string(o.size) + " asked for");
     }
   }
   return segment;
 }
 
 // Windows removes a named mapping when its last handle closes; there is no name to remove.
-bool Segment::unlink(const std::string&, Scope) { return false; }
+bool Segment::unlink(const std::string&, Scope) {
+  return false;
+}
 
 // ---- park events: named manual-reset events, reset only by their owner -------------------------
 

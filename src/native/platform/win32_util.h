@@ -22,9 +22,8 @@ inline std::wstring kernel_name(const std::string& os_name, Scope scope) {
 [[noreturn]] inline void throw_last_error(const char* call, const std::string& what, Scope scope = Scope::kLocal) {
   DWORD e = GetLastError();
   if (e == ERROR_ACCESS_DENIED || e == ERROR_PRIVILEGE_NOT_HELD) {
-    std::string hint = scope == Scope::kGlobal
-                           ? " (creating Global\\ objects needs SeCreateGlobalPrivilege outside session 0)"
-                           : "";
+    std::string hint =
+        scope == Scope::kGlobal ? " (creating Global\\ objects needs SeCreateGlobalPrivilege outside session 0)" : "";
     throw Error(ErrorCode::kPermission, what + ": access denied" + hint, static_cast<int>(e), call);
   }
   throw Error(ErrorCode::kSystem, what + ": Windows error " + std::to_string(e), static_cast<int>(e), call);
