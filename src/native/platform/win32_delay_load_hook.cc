@@ -1,8 +1,10 @@
 // The addon's imports of the Node-API functions are bound to "node.exe" and delay-loaded; this hook
 // resolves them from the executable that is actually running, so a host with another name that
 // exports Node-API (node.exe renamed, or an embedder such as Electron) loads the addon too.
-#include <delayimp.h>
 #include <windows.h>
+// delayimp.h needs windows.h first (a separate include block keeps the formatter from sorting them)
+#include <delayimp.h>
+
 #include <cstring>
 
 namespace {
