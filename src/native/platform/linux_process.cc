@@ -75,16 +75,11 @@ Liveness process_liveness(uint64_t key) {
   uint32_t pid = pid_of_key(key);
   if (pid == 0) return Liveness::kDead;
   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return Liveness::kDead;
+  // The process exists (kill succeeded, or EPERM: someone else's). If /proc hides it (hidepid) or
+  // will not let us read it, its start time cannot be checked: undecidable counts as alive.
   char state = '?';
   unsigned long long start = 0;
-  switch (read_stat(pid, &state, &start)) {
-    case StatResult::kGone:
-      return Liveness::kDead;
-    case StatResult::kUnreadable:
-      return Liveness::kUnknown;
-    case StatResult::kOk:
-      break;
-  }
+  if (read_stat(pid, &state, &start) != StatResult::kOk) return Liveness::kUnknown;
   if (state == 'Z' || state == 'X') return Liveness::kDead;
   return make_key(pid, start) == key ? Liveness::kAlive : Liveness::kDead;
 }
