@@ -73,7 +73,9 @@ uint64_t current_process_key() {
 
 Liveness process_liveness(uint64_t key) {
   uint32_t pid = pid_of_key(key);
-  if (pid == 0) return Liveness::kDead;
+  // No Linux pid is 0 or above PID_MAX_LIMIT (2^22): such a key is garbage (a corrupt segment), and
+  // kill() would read it as a process group or as "every process" (-1).
+  if (pid == 0 || pid > (1u << 22)) return Liveness::kDead;
   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return Liveness::kDead;
   // The process exists (kill succeeded, or EPERM: someone else's). If /proc hides it (hidepid) or
   // will not let us read it, its start time cannot be checked: undecidable counts as alive.
