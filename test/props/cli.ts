@@ -16,7 +16,7 @@ if (values.minutes !== undefined) {
   while (Date.now() < until) {
     const seed = Math.floor(Math.random() * 2 ** 31);
     round++;
-    await fc.assert(scheduleProperty(maxProcesses), { seed, numRuns: 10, endOnFailure: false });
+    await fc.assert(scheduleProperty(maxProcesses), { seed, numRuns: 10, includeErrorInReport: true });
     console.log(
       `round ${round} (seed ${seed}): ${stats.schedules} schedules, ${stats.operations} operations, ${stats.events} events checked`,
     );

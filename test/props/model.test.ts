@@ -177,7 +177,7 @@ test('model-based: random command sequences agree with the model and inspect()',
         unlinkAll(name);
       }
     }),
-    { numRuns: 300 },
+    { numRuns: 300, includeErrorInReport: true },
   );
   t.pass();
 });

@@ -16,7 +16,12 @@ const maxProcesses = windows ? 3 : 8;
 for (const seed of [...fixedSeeds, Math.floor(Math.random() * 2 ** 31)]) {
   test.serial(`schedules over real processes, seed ${seed}`, async (t) => {
     const before = { ...stats };
-    await fc.assert(scheduleProperty(maxProcesses), { seed, numRuns: runsPerSeed, interruptAfterTimeLimit: 120_000 });
+    await fc.assert(scheduleProperty(maxProcesses), {
+      seed,
+      numRuns: runsPerSeed,
+      interruptAfterTimeLimit: 120_000,
+      includeErrorInReport: true,
+    });
     t.log(
       `${stats.schedules - before.schedules} schedules, ${stats.operations - before.operations} operations, ${stats.events - before.events} events checked`,
     );

@@ -40,7 +40,8 @@ export async function runSchedule(schedule: Schedule, timeLimitMs = 20_000, ungu
       );
       child.send(ops);
       const exited = once(child, 'exit').then(([code, signal]) => {
-        if (dying && signal === 'SIGKILL') parent.append('killed', 0, {}, p);
+        // Its planned kill: SIGKILL here, TerminateProcess (an exit code, no signal) on Windows.
+        if (dying && (signal === 'SIGKILL' || process.platform === 'win32')) parent.append('killed', 0, {}, p);
         else if (code === 0) parent.append('exited', 0, {}, p);
         else crashed.push({ p, code, signal });
       });
