@@ -6,6 +6,17 @@
 #include <cstddef>
 #include <cstdint>
 
+#ifdef INTERLOCK_MODEL_CHECK
+// The model checker (test/native/model/) swaps in atomics that yield to its scheduler before each
+// operation. It derives from std::atomic<T>, so the layout and the checks below stay the same.
+#include "model_atomic.h"
+#else
+namespace interlock {
+template <class T>
+using SharedAtomic = std::atomic<T>;
+}  // namespace interlock
+#endif
+
 namespace interlock {
 
 constexpr uint32_t kLockMagic = 0x4B4C4E49;  // "INLK"
@@ -34,33 +45,33 @@ constexpr uint32_t kWantWrite = 2;
 }  // namespace slot_flag
 
 struct alignas(64) LockHeader {
-  std::atomic<uint32_t> magic;
+  SharedAtomic<uint32_t> magic;
   uint32_t version;
   uint32_t slot_count;
   uint32_t segment_size;
-  std::atomic<uint64_t> init_word;
+  SharedAtomic<uint64_t> init_word;
   uint64_t incarnation;  // random per initialisation: names the Windows park events
 };
 
 struct alignas(64) StateLine {
-  std::atomic<uint32_t> word;
-  std::atomic<uint64_t> writer_since_ms;  // wall clock, for inspect()
+  SharedAtomic<uint32_t> word;
+  SharedAtomic<uint64_t> writer_since_ms;  // wall clock, for inspect()
 };
 
 // One bit per slot: set while that process holds at least one read. Only the owner sets or clears
 // its bit (or recovery, once the owner is dead). A writer drains by waiting for all bits to clear.
 struct alignas(64) ReaderMask {
-  std::atomic<uint64_t> words[kMaxSlots / 64];
+  SharedAtomic<uint64_t> words[kMaxSlots / 64];
 };
 
 struct alignas(64) Slot {
-  std::atomic<uint64_t> owner;  // process key; 0 = free
-  std::atomic<uint32_t> flags;  // slot_flag bits
-  std::atomic<uint32_t> park;   // Linux: the park event's futex word
-  std::atomic<uint32_t> read_count;
-  std::atomic<uint32_t> waiting_reads;  // queued requests, for inspect()
-  std::atomic<uint32_t> waiting_writes;
-  std::atomic<uint64_t> read_since_ms;
+  SharedAtomic<uint64_t> owner;  // process key; 0 = free
+  SharedAtomic<uint32_t> flags;  // slot_flag bits
+  SharedAtomic<uint32_t> park;   // Linux: the park event's futex word
+  SharedAtomic<uint32_t> read_count;
+  SharedAtomic<uint32_t> waiting_reads;  // queued requests, for inspect()
+  SharedAtomic<uint32_t> waiting_writes;
+  SharedAtomic<uint64_t> read_since_ms;
 };
 
 struct LockLayout {

@@ -55,6 +55,13 @@ class LinuxExitWatch final : public ExitWatch {
     next.erase(std::unique(next.begin(), next.end()), next.end());
     Hub& h = hub();
     std::lock_guard<std::mutex> lk(h.mu);
+    // A process already reported dead is reported once: if its slot is still being recovered by
+    // someone else, the waiter must park for its slice, not be woken again at every park (a spin).
+    std::vector<uint64_t> still_dead;
+    for (uint64_t key : dead_) {
+      if (std::binary_search(next.begin(), next.end(), key)) still_dead.push_back(key);
+    }
+    dead_.swap(still_dead);
     if (next == keys_) return;
     for (uint64_t key : keys_) {
       if (std::binary_search(next.begin(), next.end(), key)) continue;
@@ -68,20 +75,26 @@ class LinuxExitWatch final : public ExitWatch {
     }
     keys_.clear();
     bool gone = false;
+    auto report_dead = [&](uint64_t key) {
+      if (std::binary_search(dead_.begin(), dead_.end(), key)) return;
+      dead_.insert(std::upper_bound(dead_.begin(), dead_.end(), key), key);
+      gone = true;
+    };
     for (uint64_t key : next) {
+      if (std::binary_search(dead_.begin(), dead_.end(), key)) continue;
       auto it = h.watched.find(key);
       if (it == h.watched.end()) {
         if (h.epoll_fd < 0 && !h.unavailable) h.start();
         if (h.unavailable) return;
         int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_of_key(key), 0));
         if (fd < 0) {
-          if (errno == ESRCH) gone = true;
+          if (errno == ESRCH) report_dead(key);
           continue;
         }
         // The pid may have been reused before the pidfd was opened: check that it is still ours.
         if (process_liveness(key) == Liveness::kDead) {
           ::close(fd);
-          gone = true;
+          report_dead(key);
           continue;
         }
         epoll_event ev{};
@@ -97,11 +110,15 @@ class LinuxExitWatch final : public ExitWatch {
   }
 
   void notify() { on_exit_(); }
-  void forget(uint64_t key) { keys_.erase(std::remove(keys_.begin(), keys_.end(), key), keys_.end()); }
+  void forget(uint64_t key) {
+    keys_.erase(std::remove(keys_.begin(), keys_.end(), key), keys_.end());
+    dead_.insert(std::upper_bound(dead_.begin(), dead_.end(), key), key);
+  }
 
  private:
   std::function<void()> on_exit_;
   std::vector<uint64_t> keys_;  // sorted; guarded by hub().mu
+  std::vector<uint64_t> dead_;  // sorted: watched keys already reported dead; guarded by hub().mu
 };
 
 void Hub::start() {

@@ -109,6 +109,12 @@ class Win32ExitWatch final : public ExitWatch {
     bool gone = false;
     {
       std::lock_guard<std::mutex> lk(h.mu);
+      // A process already reported dead is reported once (see linux_exit_watch.cc).
+      std::vector<uint64_t> still_dead;
+      for (uint64_t key : dead_) {
+        if (std::binary_search(next.begin(), next.end(), key)) still_dead.push_back(key);
+      }
+      dead_.swap(still_dead);
       if (next == keys_) return;
       for (uint64_t key : keys_) {
         auto it = h.watched.find(key);
@@ -121,12 +127,16 @@ class Win32ExitWatch final : public ExitWatch {
       }
       keys_.clear();
       for (uint64_t key : next) {
+        if (std::binary_search(dead_.begin(), dead_.end(), key)) continue;
         auto it = h.watched.find(key);
         if (it == h.watched.end()) {
           Liveness liveness;
           Handle process = open_if_same(key, &liveness);
           if (!process) {
-            gone = gone || liveness == Liveness::kDead;
+            if (liveness == Liveness::kDead) {
+              dead_.insert(std::upper_bound(dead_.begin(), dead_.end(), key), key);
+              gone = true;
+            }
             continue;
           }
           it = h.watched.emplace(key, Hub::Watched{std::move(process), {}}).first;
@@ -144,11 +154,15 @@ class Win32ExitWatch final : public ExitWatch {
   }
 
   void notify() { on_exit_(); }
-  void forget(uint64_t key) { keys_.erase(std::remove(keys_.begin(), keys_.end(), key), keys_.end()); }
+  void forget(uint64_t key) {
+    keys_.erase(std::remove(keys_.begin(), keys_.end(), key), keys_.end());
+    dead_.insert(std::upper_bound(dead_.begin(), dead_.end(), key), key);
+  }
 
  private:
   std::function<void()> on_exit_;
   std::vector<uint64_t> keys_;  // guarded by hub().mu
+  std::vector<uint64_t> dead_;  // sorted: watched keys already reported dead; guarded by hub().mu
 };
 
 void Hub::run() {
