@@ -36,19 +36,27 @@ windowsOnly('Local\\ and Global\\ names are different objects, each shared acros
 test('a holder killed with process.kill (TerminateProcess on Windows) wakes its waiters at once', async (t) => {
   const name = uniqueName('terminate');
   t.teardown(() => unlinkAll(name));
-  const agent = await Agent.start();
-  await agent.call('acquire', { lock: name, mode: 'write', key: 'w' });
   const lock = RwLock.open(name);
   t.teardown(() => lock.close());
-  const pending = lock.read({ timeout: 5000 });
-  const killed = performance.now();
-  agent.child.kill();
-  const guard = await pending;
-  const ms = performance.now() - killed;
-  t.log(`granted ${ms.toFixed(1)} ms after the kill`);
-  t.true(guard.abandoned);
-  t.true(ms < 90, 'woken by the process exit, not by the end of a wait slice');
-  guard.release();
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const agent = await Agent.start();
+    await agent.call('acquire', { lock: name, mode: 'write', key: 'w' });
+    const pending = lock.read({ timeout: 5000 });
+    const killed = performance.now();
+    agent.child.kill();
+    const guard = await pending;
+    times.push(performance.now() - killed);
+    t.true(guard.abandoned);
+    guard.release();
+    const repair = await lock.write();
+    repair.markConsistent();
+    repair.release();
+  }
+  const median = [...times].sort((a, b) => a - b)[2]!;
+  t.log(`granted after the kill: ${times.map((x) => x.toFixed(1)).join(', ')} ms`);
+  // A wait slice is 100 ms: a median well under it means the process exit woke the waiter.
+  t.true(median < 60, `median ${median} ms`);
 });
 
 windowsOnly('the addon loads in a host executable that is not named node.exe', async (t) => {

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "platform/linux_process.h"
 #include "platform/platform.h"
 
 #ifndef SYS_pidfd_open
@@ -91,8 +92,10 @@ class LinuxExitWatch final : public ExitWatch {
           if (errno == ESRCH) report_dead(key);
           continue;
         }
-        // The pid may have been reused before the pidfd was opened: check that it is still ours.
-        if (process_liveness(key) == Liveness::kDead) {
+        // The pid may have been reused before the pidfd was opened: check that it still names the
+        // process of the key. A zombie, or a process whose threads are still exiting (and still
+        // hold its files, slot holds included), is the right one: its pidfd reports the end.
+        if (!pid_names_key(key)) {
           ::close(fd);
           report_dead(key);
           continue;

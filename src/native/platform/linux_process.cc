@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "platform/linux_process.h"
 #include "platform/platform.h"
 
 namespace interlock::platform {
@@ -69,6 +70,12 @@ uint64_t current_process_key() {
     return make_key(pid, start);
   }();
   return key;
+}
+
+bool pid_names_key(uint64_t key) {
+  char state;
+  unsigned long long start = 0;
+  return read_stat(pid_of_key(key), &state, &start) == StatResult::kOk && make_key(pid_of_key(key), start) == key;
 }
 
 Liveness process_liveness(uint64_t key) {
