@@ -48,7 +48,9 @@ std::atomic<int> writers{0}, readers{0}, waiting{0}, violations{0}, lost{0};
 std::atomic<uint64_t> last_progress{0}, grants{0}, timeouts{0}, aborts{0};
 std::atomic<bool> stop{false};
 
-void progress() { last_progress.store(platform::monotonic_ms()); }
+void progress() {
+  last_progress.store(platform::monotonic_ms());
+}
 
 void enter(bool write) {
   if (write) {
@@ -61,7 +63,9 @@ void enter(bool write) {
   progress();
 }
 
-void pause_us(std::mt19937& rng, unsigned max_us) { std::this_thread::sleep_for(std::chrono::microseconds(rng() % max_us)); }
+void pause_us(std::mt19937& rng, unsigned max_us) {
+  std::this_thread::sleep_for(std::chrono::microseconds(rng() % max_us));
+}
 
 void contender(ProcessLock& lock, uint64_t owner, unsigned seed, int write_percent) {
   std::mt19937 rng(seed);
@@ -77,7 +81,7 @@ void contender(ProcessLock& lock, uint64_t owner, unsigned seed, int write_perce
       uint64_t id = lock.enqueue(mode, owner, deadline, sink);
       if (kind == 2) {
         pause_us(rng, 3000);
-        if (lock.cancel(id)) {
+        if (lock.cancel(id) != ProcessLock::Cancelled::kAlreadyComplete) {  // nothing held for it
           --waiting;
           ++aborts;
           progress();
@@ -88,7 +92,8 @@ void contender(ProcessLock& lock, uint64_t owner, unsigned seed, int write_perce
       bool completed = sink->wait(id, 5000, &c);
       --waiting;
       if (!completed) {
-        std::printf("request %llu (%s) never completed\n", static_cast<unsigned long long>(id), write ? "write" : "read");
+        std::printf("request %llu (%s) never completed\n", static_cast<unsigned long long>(id),
+                    write ? "write" : "read");
         ++lost;
         stop = true;
         return;

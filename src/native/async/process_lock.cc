@@ -20,15 +20,17 @@ ProcessLock::~ProcessLock() {
   for (auto& entry : guards_) release_locked(entry.second);
 }
 
-Grant ProcessLock::register_guard(LockMode mode, uint64_t owner) {
+Grant ProcessLock::register_guard(LockMode mode, uint64_t owner, uint64_t request_id) {
   Grant g;
   g.guard_id = next_async_id();
   g.abandoned = segment_.poisoned();
-  guards_.emplace(g.guard_id, GuardRecord{mode, owner});
+  guards_.emplace(g.guard_id, GuardRecord{mode, owner, request_id});
+  if (request_id != 0) granted_requests_.emplace(request_id, g.guard_id);
   return g;
 }
 
 void ProcessLock::release_locked(const GuardRecord& guard) {
+  if (guard.request_id != 0) granted_requests_.erase(guard.request_id);
   if (guard.mode == LockMode::kRead) {
     segment_.release_read(1);
   } else {
@@ -69,13 +71,21 @@ uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_m
   return id;
 }
 
-bool ProcessLock::cancel(uint64_t request_id) {
+ProcessLock::Cancelled ProcessLock::cancel(uint64_t request_id) {
   std::lock_guard<std::mutex> lk(mu_);
   auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.id == request_id; });
-  if (it == queue_.end()) return false;
-  queue_.erase(it);
-  requests_removed();
-  return true;
+  if (it != queue_.end()) {
+    queue_.erase(it);
+    requests_removed();
+    return Cancelled::kDequeued;
+  }
+  auto granted = granted_requests_.find(request_id);
+  if (granted == granted_requests_.end()) return Cancelled::kAlreadyComplete;
+  auto guard = guards_.find(granted->second);
+  GuardRecord record = guard->second;
+  guards_.erase(guard);
+  release_locked(record);  // also forgets granted_requests_[request_id]
+  return Cancelled::kGrantRevoked;
 }
 
 bool ProcessLock::release(uint64_t guard_id) {
@@ -137,7 +147,7 @@ void ProcessLock::queue_changed() {
 }
 
 void ProcessLock::grant(Request& request) {
-  Grant g = register_guard(request.mode, request.owner);
+  Grant g = register_guard(request.mode, request.owner, request.id);
   request.sink->deliver({request.id, CompletionStatus::kGranted, g.guard_id, g.abandoned});
 }
 

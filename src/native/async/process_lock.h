@@ -34,8 +34,13 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   Grant try_acquire(LockMode mode, uint64_t owner);
   // Queues a request for the waiter thread; returns its id. deadline_ms is on the monotonic clock.
   uint64_t enqueue(LockMode mode, uint64_t owner, uint64_t deadline_ms, std::shared_ptr<CompletionSink> sink);
-  // True if the request was still queued (it is now gone); false if it was already completed.
-  bool cancel(uint64_t request_id);
+  enum class Cancelled {
+    kDequeued,         // it was still queued: it will never complete
+    kGrantRevoked,     // granted, completion still on its way to JavaScript: the grant is released
+                       // here (a Worker whose event loop is blocked could otherwise keep it)
+    kAlreadyComplete,  // it timed out: its completion is on its way
+  };
+  Cancelled cancel(uint64_t request_id);
   // False if the guard is not held (already released, or released by close).
   bool release(uint64_t guard_id);
   void downgrade(uint64_t guard_id);        // throws kNotHeld
@@ -55,9 +60,10 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   struct GuardRecord {
     LockMode mode;
     uint64_t owner;
+    uint64_t request_id;  // 0 for fast-path grants
   };
 
-  Grant register_guard(LockMode mode, uint64_t owner);
+  Grant register_guard(LockMode mode, uint64_t owner, uint64_t request_id = 0);
   void release_locked(const GuardRecord& guard);
   void grant(Request& request);
   void expire(uint64_t now);
@@ -73,6 +79,8 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   RwLockSegment segment_;
   std::deque<Request> queue_;
   std::unordered_map<uint64_t, GuardRecord> guards_;
+  // Grants made by the waiter thread, by request id, until their guard is released.
+  std::unordered_map<uint64_t, uint64_t> granted_requests_;
   bool waiter_running_ = false;
   bool draining_ = false;  // the waiter thread holds the writer field and waits for readers
   std::atomic<bool> blocker_exited_{false};
