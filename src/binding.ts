@@ -31,11 +31,20 @@ export interface NativeHolder {
   alive: boolean;
 }
 
+export interface NativeWaiter {
+  pid: number;
+  readers: number;
+  writers: number;
+  alive: boolean;
+}
+
 export interface NativeLockInfo {
   writer: NativeHolder | null;
   readers: NativeHolder[];
   waitingReaders: number;
   waitingWriters: number;
+  /** Processes with queued requests: their queue counts by mode. */
+  waiters: NativeWaiter[];
   abandoned: boolean;
   maxProcesses: number;
   processes: number;

@@ -4,3 +4,15 @@ export { NamedEvent, type NamedEventOptions } from './named-event.js';
 export { RwLock, type RwLockOptions, type LockInfo, type Holder } from './rwlock.js';
 export { LockGuard } from './lock-guard.js';
 export type { AcquireOptions, CommonOptions, Scope } from './options.js';
+export {
+  LockManager,
+  locks,
+  DEFAULT_LOCK_PREFIX,
+  type Lock,
+  type LockMode,
+  type LockSnapshot,
+  type LockManagerSnapshot,
+  type LockRequestOptions,
+  type LockManagerOptions,
+  type LockGrantedCallback,
+} from './lock-manager.js';

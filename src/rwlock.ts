@@ -34,6 +34,8 @@ export interface LockInfo {
   /** One entry per process, with its count of read holds. */
   readers: Holder[];
   waiting: { readers: number; writers: number };
+  /** Per process with queued requests: how many reads and writes it has waiting. */
+  waiters: Array<{ pid: number; readers: number; writers: number; alive: boolean }>;
   abandoned: boolean;
   /** The process slots of this lock, and how many are attached now. */
   maxProcesses: number;
@@ -116,6 +118,7 @@ export class RwLock implements Disposable, GuardOwner {
       writer: info.writer,
       readers: info.readers,
       waiting: { readers: info.waitingReaders, writers: info.waitingWriters },
+      waiters: info.waiters,
       abandoned: info.abandoned,
       maxProcesses: info.maxProcesses,
       processes: info.processes,

@@ -425,8 +425,11 @@ LockSnapshot RwLockSegment::inspect() const {
     }
     uint32_t reads = slot.read_count.load(std::memory_order_relaxed);
     if (reads > 0) snap.readers.push_back({pid, reads, slot.read_since_ms.load(std::memory_order_relaxed), alive});
-    snap.waiting_reads += slot.waiting_reads.load(std::memory_order_relaxed);
-    snap.waiting_writes += slot.waiting_writes.load(std::memory_order_relaxed);
+    uint32_t waiting_reads = slot.waiting_reads.load(std::memory_order_relaxed);
+    uint32_t waiting_writes = slot.waiting_writes.load(std::memory_order_relaxed);
+    snap.waiting_reads += waiting_reads;
+    snap.waiting_writes += waiting_writes;
+    if (waiting_reads + waiting_writes > 0) snap.waiters.push_back({pid, waiting_reads, waiting_writes, alive});
   }
   return snap;
 }

@@ -29,6 +29,14 @@ struct HolderInfo {
   bool alive;
 };
 
+// One process with queued requests (per-process queue counts, for inspect()).
+struct WaiterInfo {
+  uint32_t pid;
+  uint32_t reads;
+  uint32_t writes;
+  bool alive;
+};
+
 struct LockSnapshot {
   bool has_writer = false;
   bool writer_active = false;
@@ -36,6 +44,7 @@ struct LockSnapshot {
   std::vector<HolderInfo> readers;
   uint32_t waiting_reads = 0;
   uint32_t waiting_writes = 0;
+  std::vector<WaiterInfo> waiters;
   bool poisoned = false;
   uint32_t slot_count = 0;
   uint32_t attached = 0;

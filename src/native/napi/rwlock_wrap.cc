@@ -121,9 +121,18 @@ Napi::Value RwLockWrap::cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t request = id_arg(info, 0, "request");
   if (!lock_) return Napi::Boolean::New(env, false);
-  bool cancelled = lock_->cancel(request);
-  if (cancelled) ctx_->requests_finished(1);
-  return Napi::Boolean::New(env, cancelled);
+  // true: the request is over and nothing is held for it (its completion, if one is still on its
+  // way, only carries a grant that was already given back).
+  switch (lock_->cancel(request)) {
+    case ProcessLock::Cancelled::kDequeued:
+      ctx_->requests_finished(1);
+      return Napi::Boolean::New(env, true);
+    case ProcessLock::Cancelled::kGrantRevoked:
+      return Napi::Boolean::New(env, true);
+    case ProcessLock::Cancelled::kAlreadyComplete:
+      break;
+  }
+  return Napi::Boolean::New(env, false);
 }
 
 Napi::Value RwLockWrap::inspect(const Napi::CallbackInfo& info) {
@@ -138,6 +147,16 @@ Napi::Value RwLockWrap::inspect(const Napi::CallbackInfo& info) {
   o.Set("readers", readers);
   o.Set("waitingReaders", Napi::Number::New(env, s.waiting_reads));
   o.Set("waitingWriters", Napi::Number::New(env, s.waiting_writes));
+  Napi::Array waiters = Napi::Array::New(env, s.waiters.size());
+  for (size_t i = 0; i < s.waiters.size(); ++i) {
+    Napi::Object w = Napi::Object::New(env);
+    w.Set("pid", Napi::Number::New(env, s.waiters[i].pid));
+    w.Set("readers", Napi::Number::New(env, s.waiters[i].reads));
+    w.Set("writers", Napi::Number::New(env, s.waiters[i].writes));
+    w.Set("alive", Napi::Boolean::New(env, s.waiters[i].alive));
+    waiters.Set(static_cast<uint32_t>(i), w);
+  }
+  o.Set("waiters", waiters);
   o.Set("abandoned", Napi::Boolean::New(env, s.poisoned));
   o.Set("maxProcesses", Napi::Number::New(env, s.slot_count));
   o.Set("processes", Napi::Number::New(env, s.attached));

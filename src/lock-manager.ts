@@ -1,0 +1,394 @@
+// The Web Locks API (navigator.locks) over RwLock, for every process of the machine.
+import * as fs from 'node:fs';
+import { addon, type NativeLockInfo } from './binding.js';
+import { InterlockError, LockTimeoutError, invalidArg } from './errors.js';
+import type { LockGuard } from './lock-guard.js';
+import { MAX_NAME_LENGTH, checkPrefix, decodeName, encodeName } from './lock-names.js';
+import { LockRegistry } from './lock-registry.js';
+import {
+  DEFAULT_MAX_PROCESSES,
+  DEFAULT_MODE,
+  abortReason,
+  checkBoolean,
+  checkCommon,
+  checkObject,
+  checkSignal,
+  checkTimeout,
+  type Scope,
+} from './options.js';
+import { RwLock } from './rwlock.js';
+
+export type LockMode = 'exclusive' | 'shared';
+
+/** What a granted request's callback receives, as the Web Locks `Lock`. */
+export interface Lock {
+  readonly name: string;
+  readonly mode: LockMode;
+}
+
+/** One held or pending request, as `query()` reports it. */
+export interface LockSnapshot {
+  name: string;
+  mode: LockMode;
+  /** The process that made the request: `String(pid)`. */
+  clientId: string;
+  pid: number;
+}
+
+export interface LockManagerSnapshot {
+  held: LockSnapshot[];
+  pending: LockSnapshot[];
+}
+
+export interface LockRequestOptions {
+  /** `'exclusive'` (default): one holder; `'shared'`: any number of shared holders. */
+  mode?: LockMode;
+  /** Calls the callback with `null` instead of waiting when the lock cannot be granted at once. */
+  ifAvailable?: boolean;
+  /** Not supported: a lock another process holds cannot be taken from it. Only `false` is accepted. */
+  steal?: false;
+  /** Aborts the request while it waits; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Milliseconds to wait (an interlock extension); then rejects with `LockTimeoutError`. */
+  timeout?: number;
+}
+
+export interface LockManagerOptions {
+  /** Prepended to every name on the OS side: 0 to 100 characters of `[A-Za-z0-9._-]`. */
+  prefix?: string;
+  /** Windows namespace of the locks; ignored on POSIX. Default `'local'`. */
+  scope?: Scope;
+}
+
+export type LockGrantedCallback<T> = (lock: Lock | null) => T | Promise<T>;
+
+export const DEFAULT_LOCK_PREFIX = 'weblocks.';
+
+// ---- this thread's requests, in order (query() reports them exactly) ----------------------------
+
+interface Entry {
+  mode: LockMode;
+  seq: number; // request order
+  held: boolean;
+  grantSeq: number; // grant order, once held
+  time: number; // ms epoch of the grant, non-decreasing
+}
+
+/** Per lock (scope and OS name), this thread's pending and held requests. */
+const journals = new Map<string, Set<Entry>>();
+let nextSeq = 1;
+let lastTime = 0;
+
+function monotonicNow(): number {
+  lastTime = Math.max(lastTime, Date.now());
+  return lastTime;
+}
+
+function addEntry(key: string, mode: LockMode): Entry {
+  const entry: Entry = { mode, seq: nextSeq++, held: false, grantSeq: 0, time: 0 };
+  let set = journals.get(key);
+  if (set === undefined) journals.set(key, (set = new Set()));
+  set.add(entry);
+  return entry;
+}
+
+function markHeld(entry: Entry): void {
+  entry.held = true;
+  entry.grantSeq = nextSeq++;
+  entry.time = monotonicNow();
+}
+
+function dropEntry(key: string, entry: Entry | null): void {
+  if (entry === null) return;
+  const set = journals.get(key);
+  if (set === undefined) return;
+  set.delete(entry);
+  if (set.size === 0) journals.delete(key);
+}
+
+// ---- the manager ----------------------------------------------------------------------------------
+
+interface Resource {
+  name: string;
+  mapped: string;
+  key: string;
+  lock: RwLock;
+}
+
+interface ParsedRequest {
+  resource: Resource;
+  mode: LockMode;
+  ifAvailable: boolean;
+  signal: AbortSignal | undefined;
+  timeout: number | undefined;
+  callback: LockGrantedCallback<unknown>;
+}
+
+interface Row {
+  snapshot: LockSnapshot;
+  time: number;
+  seq: number;
+}
+
+/**
+ * The Web Locks API (`navigator.locks`) for every process of the machine: a request holds an
+ * exclusive (write) or shared (read) RwLock named `prefix + name` until its callback's promise settles.
+ */
+export class LockManager {
+  /** What every OS-side lock name of this manager starts with. */
+  readonly prefix: string;
+  readonly scope: Scope;
+  readonly #resources = new Map<string, Resource>();
+  readonly #registry: LockRegistry;
+
+  constructor(options?: LockManagerOptions) {
+    const o = checkObject<LockManagerOptions>(options, 'options');
+    this.prefix = o.prefix === undefined ? DEFAULT_LOCK_PREFIX : checkPrefix(o.prefix);
+    this.scope = checkCommon({ scope: o.scope }).global ? 'global' : 'local';
+    // '-.' never occurs in a mapped name: nothing else of the prefix can be called this.
+    this.#registry = new LockRegistry(`${this.prefix}-.registry`, this.scope);
+  }
+
+  /** The RwLock name that `name` maps to (`RwLock.open(locks.lockName(name))` is the same lock). */
+  lockName(name: string): string {
+    return this.prefix + this.#mapped(name);
+  }
+
+  request<T>(name: string, callback: LockGrantedCallback<T>): Promise<T>;
+  request<T>(name: string, options: LockRequestOptions, callback: LockGrantedCallback<T>): Promise<T>;
+  request<T>(name: string, ...args: unknown[]): Promise<T> {
+    let r: ParsedRequest;
+    try {
+      r = this.#parse(name, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { resource, mode, callback } = r;
+    const lock: Lock = Object.freeze({ name: resource.name, mode });
+    const tryTake = () => (mode === 'exclusive' ? resource.lock.tryWrite() : resource.lock.tryRead());
+
+    if (r.ifAvailable) {
+      let guard: LockGuard | null;
+      try {
+        guard = tryTake();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const entry = guard === null ? null : addEntry(resource.key, mode);
+      if (entry !== null) markHeld(entry);
+      return Promise.resolve(guard).then((g) =>
+        this.#granted(g, resource.key, entry, g === null ? null : lock, callback, undefined),
+      ) as Promise<T>;
+    }
+
+    const entry = addEntry(resource.key, mode);
+    let acquired: Promise<LockGuard>;
+    try {
+      const guard = tryTake();
+      if (guard !== null) {
+        markHeld(entry);
+        acquired = Promise.resolve(guard);
+      } else {
+        const options = { signal: r.signal, timeout: r.timeout };
+        acquired = (mode === 'exclusive' ? resource.lock.write(options) : resource.lock.read(options)).then((g) => {
+          markHeld(entry);
+          return g;
+        });
+      }
+    } catch (error) {
+      dropEntry(resource.key, entry);
+      return Promise.reject(error);
+    }
+    return acquired.then(
+      (g) => this.#granted(g, resource.key, entry, lock, callback, r.signal),
+      (error: unknown) => {
+        dropEntry(resource.key, entry);
+        if (error instanceof InterlockError && error.code === 'ERR_LOCK_TIMEOUT') {
+          throw new LockTimeoutError(
+            `timed out after ${r.timeout} ms waiting for the ${mode} lock ${JSON.stringify(resource.name)}`,
+          );
+        }
+        throw error;
+      },
+    ) as Promise<T>;
+  }
+
+  /** Held and pending requests of every process, for every name this manager's prefix has used. */
+  query(): Promise<LockManagerSnapshot> {
+    try {
+      return Promise.resolve(this.#query());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #granted(
+    guard: LockGuard | null,
+    key: string,
+    entry: Entry | null,
+    lock: Lock | null,
+    callback: LockGrantedCallback<unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    try {
+      // Granted, but aborted before the callback could run: the request never got the lock.
+      if (signal?.aborted) throw abortReason(signal);
+      return await callback(lock);
+    } finally {
+      guard?.release();
+      dropEntry(key, entry);
+    }
+  }
+
+  #parse(name: string, args: unknown[]): ParsedRequest {
+    if (args.length === 0) throw invalidArg('request() needs a name and a callback');
+    const rawOptions = args.length >= 2 ? args[0] : undefined;
+    const callback = args.length >= 2 ? args[1] : args[0];
+    if (typeof name !== 'string') throw new InterlockError('ERR_INVALID_NAME', 'the lock name must be a string');
+    const o = checkObject<LockRequestOptions & { steal?: unknown }>(rawOptions ?? undefined, 'options');
+    const mode = o.mode === undefined ? 'exclusive' : o.mode;
+    if (mode !== 'exclusive' && mode !== 'shared') throw invalidArg(`options.mode must be 'exclusive' or 'shared'`);
+    const ifAvailable = checkBoolean(o.ifAvailable, 'options.ifAvailable', false);
+    if (o.steal !== undefined && o.steal !== false) {
+      throw invalidArg('options.steal is not supported: a lock held by another process cannot be taken from it');
+    }
+    const signal = checkSignal(o.signal);
+    checkTimeout(o.timeout);
+    if (typeof callback !== 'function') throw invalidArg('the callback must be a function');
+    if (name.startsWith('-')) {
+      throw new InterlockError('ERR_INVALID_NAME', `lock names cannot start with '-' (${JSON.stringify(name)})`);
+    }
+    if (ifAvailable && signal !== undefined) {
+      throw invalidArg('options.ifAvailable and options.signal cannot be used together');
+    }
+    if (ifAvailable && o.timeout !== undefined) {
+      throw invalidArg('options.ifAvailable and options.timeout cannot be used together');
+    }
+    if (signal?.aborted) throw abortReason(signal);
+    return {
+      resource: this.#resource(name),
+      mode,
+      ifAvailable,
+      signal,
+      timeout: o.timeout,
+      callback: callback as LockGrantedCallback<unknown>,
+    };
+  }
+
+  #mapped(name: string): string {
+    if (typeof name !== 'string') throw new InterlockError('ERR_INVALID_NAME', 'the lock name must be a string');
+    if (name.startsWith('-')) {
+      throw new InterlockError('ERR_INVALID_NAME', `lock names cannot start with '-' (${JSON.stringify(name)})`);
+    }
+    const mapped = encodeName(name);
+    if (this.prefix.length + mapped.length > MAX_NAME_LENGTH) {
+      const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+      throw new InterlockError(
+        'ERR_INVALID_NAME',
+        `the lock name ${shown} is too long: with the prefix its interlock form '${this.prefix}${mapped.slice(0, 20)}…' has ${this.prefix.length + mapped.length} characters, more than ${MAX_NAME_LENGTH}`,
+      );
+    }
+    return mapped;
+  }
+
+  #resource(name: string): Resource {
+    const cached = this.#resources.get(name);
+    if (cached !== undefined) return cached;
+    const mapped = this.#mapped(name);
+    const osName = this.prefix + mapped;
+    const lock = RwLock.open(osName, { scope: this.scope });
+    try {
+      this.#registry.add(mapped);
+    } catch (error) {
+      lock.close();
+      throw error;
+    }
+    const resource: Resource = { name, mapped, key: `${this.scope}:${osName}`, lock };
+    this.#resources.set(name, resource);
+    return resource;
+  }
+
+  #inspect(osName: string): NativeLockInfo | null {
+    // Never create a lock only to look at it (a name of the registry may have been unlinked since).
+    // Linux keeps the lock objects in /dev/shm; a Windows object exists only while a process has it
+    // open, so opening one that is gone only makes an empty lock that goes away with the handle.
+    if (process.platform === 'linux' && !fs.existsSync(`/dev/shm/interlock.lock.${osName}`)) return null;
+    let handle;
+    try {
+      handle = new addon.RwLockHandle(osName, DEFAULT_MAX_PROCESSES, DEFAULT_MODE, this.scope === 'global');
+    } catch (error) {
+      // Every slot of that lock is taken by live processes: it cannot be looked at from here.
+      if (error instanceof InterlockError && error.code === 'ERR_TOO_MANY_PROCESSES') return null;
+      throw error;
+    }
+    try {
+      return handle.inspect();
+    } finally {
+      handle.close();
+    }
+  }
+
+  #query(): LockManagerSnapshot {
+    const names = new Map<string, string>(); // mapped -> name
+    for (const mapped of this.#registry.list()) {
+      const name = decodeName(mapped);
+      if (name !== null && this.prefix.length + mapped.length <= MAX_NAME_LENGTH) names.set(mapped, name);
+    }
+    for (const r of this.#resources.values()) names.set(r.mapped, r.name);
+
+    const me = process.pid;
+    const held: Row[] = [];
+    const pending: Row[] = [];
+    const otherPending: Row[] = [];
+    const row = (name: string, mode: LockMode, pid: number, time: number, seq: number): Row => ({
+      snapshot: { name, mode, clientId: String(pid), pid },
+      time,
+      seq,
+    });
+
+    for (const [mapped, name] of names) {
+      const osName = this.prefix + mapped;
+      const info = this.#inspect(osName);
+      if (info === null) continue;
+      const mine = [...(journals.get(`${this.scope}:${osName}`) ?? [])];
+      const count = (held: boolean, mode: LockMode) => mine.filter((e) => e.held === held && e.mode === mode).length;
+
+      // Held: the writer and the readers, one row per hold; this thread's own from the journal.
+      const holders: { pid: number; mode: LockMode; count: number; since: number }[] = [];
+      if (info.writer !== null && info.writer.alive) {
+        holders.push({ pid: info.writer.pid, mode: 'exclusive', count: 1, since: info.writer.since ?? 0 });
+      }
+      for (const r of info.readers) {
+        if (r.alive) holders.push({ pid: r.pid, mode: 'shared', count: r.count, since: r.since ?? 0 });
+      }
+      for (const h of holders) {
+        const extra = h.pid === me ? Math.max(0, h.count - count(true, h.mode)) : h.count;
+        for (let i = 0; i < extra; i++) held.push(row(name, h.mode, h.pid, h.since, 0));
+      }
+      for (const e of mine) if (e.held) held.push(row(name, e.mode, me, e.time, e.grantSeq));
+
+      // Pending: per-process queue counts; this thread's own requests from the journal, in order.
+      for (const w of info.waiters ?? []) {
+        if (!w.alive) continue;
+        for (const [mode, n] of [
+          ['exclusive', w.writers],
+          ['shared', w.readers],
+        ] as const) {
+          const extra = w.pid === me ? Math.max(0, n - count(false, mode)) : n;
+          for (let i = 0; i < extra; i++) otherPending.push(row(name, mode, w.pid, 0, 0));
+        }
+      }
+      for (const e of mine) if (!e.held) pending.push(row(name, e.mode, me, 0, e.seq));
+    }
+
+    held.sort((a, b) => a.time - b.time || a.seq - b.seq);
+    pending.sort((a, b) => a.seq - b.seq);
+    return {
+      held: held.map((r) => r.snapshot),
+      pending: [...pending, ...otherPending].map((r) => r.snapshot),
+    };
+  }
+}
+
+/** The default manager: prefix `'weblocks.'`, scope `'local'`. */
+export const locks = new LockManager();
