@@ -1,0 +1,124 @@
+// The main-thread side of interlock/piscina: runLocked and lockedPool.
+import { InterlockError, LockTimeoutError, invalidArg } from '../errors.js';
+import { abortReason, checkObject, checkSignal } from '../options.js';
+import type {
+  LockedTaskData,
+  LockedTaskFunction,
+  LockedTaskInput,
+  LockedTaskResult,
+  LockedTaskSpec,
+  PoolLike,
+  PoolRunOptions,
+  RunLockedOptions,
+} from './types.js';
+import { ABORTED, DONE, QUEUED, RUNNING, abortedError, checkSpec, isFailure, type LockedFailure } from './protocol.js';
+
+// ---------------------------------------------------------------------------------------------
+// Main side.
+
+function decodeFailure(failure: Exclude<LockedFailure, { kind: 'aborted' }>): unknown {
+  if (failure.kind === 'interlock') {
+    const error =
+      failure.code === 'ERR_LOCK_TIMEOUT'
+        ? new LockTimeoutError(failure.message)
+        : new InterlockError(failure.code, failure.message, {
+            ...(failure.errno === undefined ? {} : { errno: failure.errno }),
+            ...(failure.syscall === undefined ? {} : { syscall: failure.syscall }),
+          });
+    if (failure.stack !== undefined) error.stack = failure.stack;
+    return error;
+  }
+  const error = failure.error;
+  if (typeof error === 'object' && error !== null) {
+    const target = error as { name?: unknown; code?: unknown };
+    if (failure.name !== undefined && target.name !== failure.name) {
+      Object.defineProperty(error, 'name', { value: failure.name, configurable: true, writable: true });
+    }
+    if ('code' in failure && target.code === undefined) {
+      Object.defineProperty(error, 'code', {
+        value: failure.code,
+        configurable: true,
+        writable: true,
+        enumerable: true,
+      });
+    }
+  }
+  return error;
+}
+
+/**
+ * Runs a `lockedTask` on `pool` with `spec.lock` held in `spec.mode` and `spec.memory` mapped in the
+ * Worker. Resolves with the body's result; rejects with the body's error, an `InterlockError` (a
+ * `LockTimeoutError` when `spec.timeout` passed), or, once `options.signal` aborts the run, with the
+ * signal's reason (an AbortError `DOMException` by default). A run aborted while it waits for the
+ * lock settles only once the Worker has cancelled that wait: nothing is held or queued for it then.
+ */
+export async function runLocked<Out = unknown, In = unknown>(
+  pool: PoolLike,
+  spec: LockedTaskSpec<In>,
+  options?: RunLockedOptions,
+): Promise<Out> {
+  if (typeof pool !== 'object' || pool === null || typeof pool.run !== 'function') {
+    throw invalidArg('runLocked() needs a Piscina pool');
+  }
+  checkSpec(spec);
+  const o = checkObject<RunLockedOptions>(options, 'options');
+  const signal = checkSignal(o.signal);
+  const whileHeld = o.whileHeld ?? 'terminate';
+  if (whileHeld !== 'terminate' && whileHeld !== 'signal') {
+    throw invalidArg(`options.whileHeld must be 'terminate' or 'signal'`);
+  }
+  if (signal?.aborted) throw abortReason(signal);
+
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const input: LockedTaskInput<In> = { ...spec, control };
+  const piscinaAbort = new AbortController();
+  let aborted = false;
+  const onAbort = () => {
+    for (;;) {
+      const state = Atomics.load(control, 0);
+      if (state === DONE || state === ABORTED) return;
+      if (Atomics.compareExchange(control, 0, state, ABORTED) !== state) continue;
+      aborted = true;
+      Atomics.notify(control, 0);
+      if (state === QUEUED || (state === RUNNING && whileHeld === 'terminate')) {
+        piscinaAbort.abort(abortReason(signal!));
+      }
+      return;
+    }
+  };
+  const runOptions: PoolRunOptions = {};
+  if (signal !== undefined) runOptions.signal = piscinaAbort.signal;
+  if (o.transferList !== undefined) runOptions.transferList = o.transferList;
+  if (o.filename !== undefined) runOptions.filename = o.filename;
+  if (o.name !== undefined) runOptions.name = o.name;
+
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let result: unknown;
+  try {
+    result = await pool.run(input, runOptions);
+  } catch (error) {
+    if (aborted) throw abortReason(signal!);
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (aborted) throw abortReason(signal!);
+  if (isFailure(result)) {
+    // 'aborted' without our abort cannot happen; report it as an abort all the same.
+    if (result.kind === 'aborted') throw abortedError();
+    throw decodeFailure(result);
+  }
+  return result as Out;
+}
+
+/**
+ * `runLocked` bound to a pool and typed by the task: `lockedPool<typeof import('./task.js').default>(pool)`
+ * returns `run(spec, options)` whose `spec.data` and result have the task's types.
+ */
+export function lockedPool<F extends LockedTaskFunction<any, any>>(
+  pool: PoolLike,
+  defaults: RunLockedOptions = {},
+): (spec: LockedTaskSpec<LockedTaskData<F>>, options?: RunLockedOptions) => Promise<LockedTaskResult<F>> {
+  return (spec, options) => runLocked(pool, spec, { ...defaults, ...options });
+}

@@ -1,0 +1,88 @@
+// The protocol both sides of interlock/piscina share: task states, failure records, spec checks.
+import { invalidArg, type InterlockErrorCode } from '../errors.js';
+import {
+  checkName,
+  checkObject,
+  checkPositiveInteger,
+  checkTimeout,
+  MAX_PROCESSES_LIMIT,
+  type Scope,
+} from '../options.js';
+import type { LockedMemorySpec, LockedTaskSpec, LockMode } from './types.js';
+
+// ---------------------------------------------------------------------------------------------
+// The protocol shared by both sides.
+
+export const QUEUED = 0;
+export const WAITING = 1;
+export const RUNNING = 2;
+export const DONE = 3;
+export const ABORTED = 4;
+
+export const TAG = '__interlockPiscinaFailure';
+
+/** @internal What the Worker returns instead of throwing when the run came from `runLocked`. */
+export type LockedFailure =
+  | { [TAG]: 1; kind: 'aborted' }
+  | {
+      [TAG]: 1;
+      kind: 'interlock';
+      code: InterlockErrorCode;
+      message: string;
+      stack?: string;
+      errno?: number;
+      syscall?: string;
+    }
+  | { [TAG]: 1; kind: 'error'; error: unknown; name?: string; code?: unknown };
+
+export function isFailure(value: unknown): value is LockedFailure {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[TAG] === 1;
+}
+
+type WaitAsync = (
+  view: Int32Array,
+  index: number,
+  value: number,
+) => { async: false; value: string } | { async: true; value: Promise<string> };
+export const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+export interface CheckedSpec {
+  lock: string;
+  mode: LockMode;
+  timeout: number | undefined;
+  scope: Scope | undefined;
+  maxProcesses: number | undefined;
+  memory: { name: string; size: number | undefined; create: boolean } | undefined;
+}
+
+/** Validates a spec (the same checks on both sides), with exact InterlockError codes. */
+export function checkSpec(spec: unknown): CheckedSpec {
+  const s = checkObject<LockedTaskSpec<unknown>>(spec, 'the locked task');
+  checkName(s.lock);
+  if (s.mode !== 'read' && s.mode !== 'write') throw invalidArg(`mode must be 'read' or 'write'`);
+  if (s.timeout !== undefined) checkTimeout(s.timeout);
+  if (s.scope !== undefined && s.scope !== 'local' && s.scope !== 'global') {
+    throw invalidArg(`scope must be 'local' or 'global'`);
+  }
+  if (s.maxProcesses !== undefined) checkPositiveInteger(s.maxProcesses, 'maxProcesses', MAX_PROCESSES_LIMIT);
+  let memory: CheckedSpec['memory'];
+  if (s.memory !== undefined) {
+    const m = checkObject<LockedMemorySpec>(s.memory, 'memory');
+    checkName(m.name);
+    if (m.size !== undefined) checkPositiveInteger(m.size, 'memory.size');
+    if (m.create !== undefined && typeof m.create !== 'boolean') throw invalidArg('memory.create must be a boolean');
+    memory = { name: m.name!, size: m.size, create: m.create ?? true };
+  }
+  return {
+    lock: s.lock!,
+    mode: s.mode,
+    timeout: s.timeout,
+    scope: s.scope,
+    maxProcesses: s.maxProcesses,
+    memory,
+  };
+}
+
+export function abortedError(): DOMException {
+  return new DOMException('The task was aborted', 'AbortError');
+}

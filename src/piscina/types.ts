@@ -1,0 +1,100 @@
+// The public types of interlock/piscina.
+import type { LockGuard } from '../lock-guard.js';
+import { type Scope } from '../options.js';
+import { RwLock } from '../rwlock.js';
+import { SharedMemory } from '../shared-memory.js';
+import type { LockedFailure } from './protocol.js';
+
+export type LockMode = 'read' | 'write';
+
+/** The shared memory a task wants mapped in its Worker. */
+export interface LockedMemorySpec {
+  /** Name of the SharedMemory segment. */
+  name: string;
+  /** Bytes; needed to create the segment. A cached mapping smaller than this fails with ERR_SIZE_MISMATCH. */
+  size?: number;
+  /** `true` (default): open or create; `false`: open an existing segment only (ERR_NOT_FOUND otherwise). */
+  create?: boolean;
+}
+
+/** What a locked task asks for: a lock, a mode, optional memory, and the task's own data. */
+export interface LockedTaskSpec<In> {
+  /** Name of the RwLock to hold while the task body runs. */
+  lock: string;
+  mode: LockMode;
+  /** The task's own input, passed to the body as `data` (structured-cloned, as any Piscina task). */
+  data: In;
+  memory?: LockedMemorySpec;
+  /** Milliseconds to wait for the lock (default Infinity); past it the run rejects with ERR_LOCK_TIMEOUT. */
+  timeout?: number;
+  /** Windows namespace of the lock and memory (ignored on POSIX). Default `'local'`. */
+  scope?: Scope;
+  /** `maxProcesses` for the lock, if this task's Worker is the first to create it. */
+  maxProcesses?: number;
+}
+
+/** The message that reaches the Worker: a spec plus the abort channel that `runLocked` adds. */
+export interface LockedTaskInput<In> extends LockedTaskSpec<In> {
+  /** @internal The task's state (see the module comment). Set by `runLocked`. */
+  control?: Int32Array;
+}
+
+/** What the task body receives. */
+export interface LockedTaskContext<In> {
+  data: In;
+  mode: LockMode;
+  /** The held guard; released by `lockedTask` when the body settles (releasing it early is allowed). */
+  guard: LockGuard;
+  /** A writer died inside the lock before this grant: the data it protects may be torn. */
+  abandoned: boolean;
+  /** The Worker's cached lock handle. Do not close it. */
+  lock: RwLock;
+  /** The Worker's cached mapping of `memory`, when the task asked for one. `memory.buffer` is zero-copy. */
+  memory: SharedMemory | undefined;
+  /** Aborted when the run is aborted (see `whileHeld` of `runLocked`). */
+  signal: AbortSignal;
+}
+
+export type LockedTaskBody<In, Out> = (context: LockedTaskContext<In>) => Out | Promise<Out>;
+
+/** The Piscina task function made by `lockedTask` (the Worker file's default export). */
+export interface LockedTaskFunction<In, Out> {
+  (input: LockedTaskInput<In>): Promise<Awaited<Out> | LockedFailure>;
+  /** Type-level only: the body's input and output types. */
+  readonly __types?: { in: In; out: Awaited<Out> };
+}
+
+/** The `data` type of a task made by `lockedTask`. */
+export type LockedTaskData<F> = F extends { readonly __types?: { in: infer In } } ? In : never;
+/** The result type of a task made by `lockedTask`. */
+export type LockedTaskResult<F> = F extends { readonly __types?: { out: infer Out } } ? Out : never;
+
+/** The part of a Piscina pool that `runLocked` uses. */
+export interface PoolLike {
+  run(task: unknown, options?: PoolRunOptions): Promise<unknown>;
+}
+
+export interface PoolRunOptions {
+  signal?: AbortSignal;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Piscina's own Transferable type
+  transferList?: readonly any[];
+  filename?: string | null;
+  name?: string | null;
+}
+
+export interface RunLockedOptions {
+  /** Aborts the run: a queued task is dropped, a lock wait is cancelled in the Worker. */
+  signal?: AbortSignal;
+  /**
+   * What an abort does once the body holds the lock: `'terminate'` (default, Piscina's behaviour)
+   * lets Piscina terminate the Worker, which gives the lock back; `'signal'` only aborts the body's
+   * `signal` and keeps the Worker, releasing the lock when the body returns.
+   */
+  whileHeld?: 'terminate' | 'signal';
+  /** Passed to `pool.run`. */
+  transferList?: PoolRunOptions['transferList'];
+  /** Passed to `pool.run`: the Worker file (when it is not the pool's default). */
+  filename?: string | null;
+  /** Passed to `pool.run`: the exported name of the task (default `'default'`). */
+  name?: string | null;
+}
