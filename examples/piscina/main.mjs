@@ -1,0 +1,34 @@
+// interlock/piscina: a Piscina pool whose tasks run under a named lock with shared memory mapped.
+// Run: node examples/piscina/main.mjs
+import { Piscina } from 'piscina';
+import { SharedMemory } from 'interlock';
+import { runLocked } from 'interlock/piscina';
+
+const name = `example-pool-${process.pid}`;
+const pool = new Piscina({ filename: new URL('./task.mjs', import.meta.url).href, maxThreads: 4 });
+const spec = (mode, add = 0) => ({ lock: name, mode, memory: { name, size: 4096 }, data: { add }, timeout: 5000 });
+
+// 40 writers add 1..40 under the write lock; readers in between share the read lock.
+const runs = [];
+for (let i = 1; i <= 40; i++) {
+  runs.push(runLocked(pool, spec('write', i)));
+  runs.push(runLocked(pool, spec('read')));
+}
+await Promise.all(runs);
+const total = await runLocked(pool, spec('read'));
+console.log(`total = ${total} (expected ${(40 * 41) / 2})`);
+
+// An abort reaches the lock wait inside the Worker: nothing stays held or queued.
+const memory = SharedMemory.open(name, { size: 4096 });
+const controller = new AbortController();
+const blocked = runLocked(pool, spec('write', 1000), { signal: controller.signal });
+setTimeout(() => controller.abort(), 10);
+const outcome = await blocked.then(
+  () => 'ran',
+  (e) => e.name,
+);
+console.log(`aborted task: ${outcome}`);
+await pool.destroy();
+memory.close();
+SharedMemory.unlink(name);
+if (total !== (40 * 41) / 2) process.exit(1);
