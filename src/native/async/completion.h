@@ -34,6 +34,15 @@ constexpr uint64_t kNoDeadline = ~uint64_t{0};
 // Waits never sleep longer than this, so each waiter re-checks for dead holders and missed wake-ups.
 constexpr uint32_t kWaitSliceMs = 100;
 
+// Event waits need no slice (there is nothing to recover): they sleep until their deadline, so a
+// Windows waiter is inside its wait, where a set()+reset() pulse still releases it.
+constexpr uint32_t kLongestWaitMs = 3600 * 1000;
+
+inline uint32_t event_budget(uint64_t now, uint64_t deadline) {
+  if (deadline == kNoDeadline || deadline - now > kLongestWaitMs) return kLongestWaitMs;
+  return static_cast<uint32_t>(deadline - now);
+}
+
 inline uint32_t sleep_budget(uint64_t now, uint64_t deadline) {
   if (deadline == kNoDeadline || deadline - now > kWaitSliceMs) return kWaitSliceMs;
   return static_cast<uint32_t>(deadline - now);

@@ -96,7 +96,7 @@ void EventWaiter::waiter_main() {
       waiter_running_ = false;
       return;
     }
-    uint32_t budget = sleep_budget(now, earliest);
+    uint32_t budget = event_budget(now, earliest);
     lk.unlock();
     event_->wait(ticket, budget);
     lk.lock();
