@@ -22,13 +22,24 @@ async function assertFree(lock: RwLock) {
   throw new Error(`lock still held after 2 s: ${JSON.stringify(lock.inspect())}`);
 }
 
+// Two handles on a fresh lock (two "holders" in this process), closed and unlinked afterwards.
+async function withTwoHandles(prefix: string, body: (a: RwLock, b: RwLock) => Promise<void>): Promise<void> {
+  const name = uniqueName(prefix);
+  const a = RwLock.open(name);
+  const b = RwLock.open(name);
+  try {
+    await body(a, b);
+  } finally {
+    a.close();
+    b.close();
+    unlinkAll(name);
+  }
+}
+
 test('abort versus grant versus release: settles once, never leaks', async (t) => {
   await fc.assert(
     fc.asyncProperty(fc.scheduler(), fc.constantFrom('read' as const, 'write' as const), async (s, mode) => {
-      const name = uniqueName('race-abort');
-      const a = RwLock.open(name);
-      const b = RwLock.open(name);
-      try {
+      await withTwoHandles('race-abort', async (a, b) => {
         const holder = await a.write();
         const controller = new AbortController();
         const outcome = settle(b[mode]({ signal: controller.signal }));
@@ -39,11 +50,7 @@ test('abort versus grant versus release: settles once, never leaks', async (t) =
         if (result.ok) result.value.release();
         else if (result.error.name !== 'AbortError') throw new Error(`unexpected ${result.error.name}`);
         await assertFree(a);
-      } finally {
-        a.close();
-        b.close();
-        unlinkAll(name);
-      }
+      });
     }),
     { numRuns: 60, includeErrorInReport: true },
   );
@@ -53,10 +60,7 @@ test('abort versus grant versus release: settles once, never leaks', async (t) =
 test('close versus pending versus release: pending requests end ERR_CLOSED or granted-and-released', async (t) => {
   await fc.assert(
     fc.asyncProperty(fc.scheduler(), fc.integer({ min: 1, max: 4 }), async (s, waiters) => {
-      const name = uniqueName('race-close');
-      const a = RwLock.open(name);
-      const b = RwLock.open(name);
-      try {
+      await withTwoHandles('race-close', async (a, b) => {
         const holder = await a.write();
         const outcomes = Array.from({ length: waiters }, (_, i) =>
           settle(b[i % 2 ? 'read' : 'write']({ timeout: 5000 })),
@@ -69,11 +73,7 @@ test('close versus pending versus release: pending requests end ERR_CLOSED or gr
           if (!r.ok && r.error.code !== 'ERR_CLOSED') throw new Error(`unexpected ${r.error.code}`);
         }
         await assertFree(a);
-      } finally {
-        a.close();
-        b.close();
-        unlinkAll(name);
-      }
+      });
     }),
     { numRuns: 60, includeErrorInReport: true },
   );
@@ -89,10 +89,7 @@ test('release during a wake: waiters that time out or abort while being woken le
         maxLength: 5,
       }),
       async (s, plan) => {
-        const name = uniqueName('race-wake');
-        const a = RwLock.open(name);
-        const b = RwLock.open(name);
-        try {
+        await withTwoHandles('race-wake', async (a, b) => {
           const holder = await a.write();
           const controllers = plan.map(() => new AbortController());
           // Each grant is given back at once, so the next queued waiter can be granted in turn.
@@ -116,11 +113,7 @@ test('release during a wake: waiters that time out or abort while being woken le
             if (r.ok && !r.value.released) throw new Error(`waiter ${i}: guard not released`);
           });
           await assertFree(a);
-        } finally {
-          a.close();
-          b.close();
-          unlinkAll(name);
-        }
+        });
       },
     ),
     { numRuns: 60, includeErrorInReport: true },
