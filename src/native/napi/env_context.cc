@@ -34,16 +34,23 @@ void EnvContext::call_js(napi_env env, napi_value, void* context, void* data) {
   std::unique_ptr<Completion> c(static_cast<Completion*>(data));
   if (env == nullptr) return;  // the env is going away
   auto* self = static_cast<EnvContext*>(context);
-  Napi::Env e(env);
-  Napi::HandleScope scope(e);
   self->requests_finished(1);
+  if (self->dispatch.IsEmpty()) return;
+  // Raw Node-API only, and nothing that throws: this runs from the event loop, where a C++
+  // exception would abort the process, and a terminating Worker may refuse to run JavaScript.
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   // Guard token: guardId * 2 + abandoned (ids stay far below 2^52).
   double token = c->guard_id == 0 ? 0 : static_cast<double>(c->guard_id) * 2 + (c->abandoned ? 1 : 0);
-  if (self->dispatch.IsEmpty()) return;
-  napi_value args[3] = {Napi::Number::New(e, static_cast<double>(c->request_id)),
-                        Napi::Number::New(e, static_cast<double>(c->status)), Napi::Number::New(e, token)};
-  napi_value result;
-  napi_call_function(env, e.Undefined(), self->dispatch.Value(), 3, args, &result);
+  napi_value args[3], fn, recv, result;
+  if (napi_create_double(env, static_cast<double>(c->request_id), &args[0]) == napi_ok &&
+      napi_create_double(env, static_cast<double>(c->status), &args[1]) == napi_ok &&
+      napi_create_double(env, token, &args[2]) == napi_ok &&
+      napi_get_reference_value(env, self->dispatch, &fn) == napi_ok && fn != nullptr &&
+      napi_get_undefined(env, &recv) == napi_ok) {
+    napi_call_function(env, recv, fn, 3, args, &result);
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 void EnvContext::request_started() {
@@ -74,8 +81,14 @@ void EnvContext::teardown(void* arg) {
     self.alive_ = false;
   }
   napi_release_threadsafe_function(self.tsfn_, napi_tsfn_abort);
-  self.dispatch.Reset();
-  self.make_error.Reset();
+  // Raw deletes, status ignored: Reference::Reset() throws on failure, and a C++ exception from a
+  // cleanup hook of a terminating Worker would abort the whole process.
+  for (Napi::FunctionReference* ref : {&self.dispatch, &self.make_error}) {
+    if (ref->IsEmpty()) continue;
+    napi_ref raw = *ref;
+    ref->SuppressDestruct();
+    napi_delete_reference(self.env_, raw);
+  }
 }
 
 }  // namespace interlock::napi
