@@ -2,85 +2,17 @@
 // that apply to processes (each test names its WPT file), plus the cross-process behaviour itself,
 // with real child processes (fixtures/lock-manager-agent).
 import test, { type ExecutionContext } from 'ava';
-import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { LockManager, RwLock, SharedMemory, locks, type Lock, type LockSnapshot } from 'interlock';
-import { fixturePath } from './helpers/agent.js';
+import { Agent, AgentError } from './helpers/agent.js';
 import { int32View, sleep } from './helpers/names.js';
 
 // ---- helpers --------------------------------------------------------------------------------------
 
-interface Reply {
-  id: number;
-  ok: boolean;
-  value?: unknown;
-  error?: { code?: string; name?: string; message?: string };
-}
-
-class AgentError extends Error {
-  constructor(
-    readonly code: string | undefined,
-    readonly errorName: string | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A child process that makes LockManager requests for the test. */
-class LmAgent {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly exited: Promise<unknown>;
-  #next = 1;
-  #waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-
-  private constructor(child: ChildProcess) {
-    this.child = child;
-    this.pid = child.pid!;
-    this.exited = new Promise((resolve) => child.once('exit', resolve));
-    child.on('message', (raw) => {
-      const r = raw as Reply;
-      const w = this.#waiting.get(r.id);
-      if (!w) return;
-      this.#waiting.delete(r.id);
-      if (r.ok) w.resolve(r.value);
-      else w.reject(new AgentError(r.error?.code, r.error?.name, r.error?.message ?? 'agent error'));
-    });
-    void this.exited.then(() => {
-      for (const w of this.#waiting.values()) w.reject(new Error(`agent ${this.pid} exited`));
-      this.#waiting.clear();
-    });
-  }
-
-  static async start(): Promise<LmAgent> {
-    const child = fork(fixturePath('lock-manager-agent'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('exit', (code) => reject(new Error(`agent exited before it was ready (${code})`)));
-    });
-    return new LmAgent(child);
-  }
-
-  call<T = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}): Promise<T> {
-    const id = this.#next++;
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ id, op, ...args });
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#waiting.clear();
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
-}
-
-async function agents(t: ExecutionContext, n: number): Promise<LmAgent[]> {
-  const list = await Promise.all(Array.from({ length: n }, () => LmAgent.start()));
+/** Child processes that make LockManager requests for the test (fixtures/lock-manager-agent). */
+async function agents(t: ExecutionContext, n: number): Promise<Agent[]> {
+  const list = await Promise.all(Array.from({ length: n }, () => Agent.start({ fixture: 'lock-manager-agent' })));
   t.teardown(() => Promise.all(list.map((a) => a.stop())));
   return list;
 }
@@ -157,7 +89,7 @@ test('exclusive: requests of two processes never overlap (read-modify-write acro
   const memory = SharedMemory.open(memoryName, { size: 4096 });
   t.teardown(() => memory.close());
   const words = int32View(memory);
-  const [a, b] = (await agents(t, 2)) as [LmAgent, LmAgent];
+  const [a, b] = (await agents(t, 2)) as [Agent, Agent];
   const rounds = 200;
   await Promise.all(
     [a, b].map((agent) =>
@@ -170,7 +102,7 @@ test('exclusive: requests of two processes never overlap (read-modify-write acro
 
 test('exclusive: a lock held by another process blocks here until that process releases it', async (t) => {
   const m = manager(t);
-  const [a] = (await agents(t, 1)) as [LmAgent];
+  const [a] = (await agents(t, 1)) as [Agent];
   await a.call('hold', { prefix: m.prefix, name: 'x', key: 'k' });
   let granted = false;
   const request = m.request('x', () => {
@@ -187,7 +119,7 @@ test('exclusive: a lock held by another process blocks here until that process r
 
 test('shared: holders in different processes overlap; an exclusive request waits for all of them', async (t) => {
   const m = manager(t);
-  const [a, b] = (await agents(t, 2)) as [LmAgent, LmAgent];
+  const [a, b] = (await agents(t, 2)) as [Agent, Agent];
   await a.call('hold', { prefix: m.prefix, name: 's', mode: 'shared', key: 'k' });
   // Granted while the other process holds it: shared locks overlap across processes.
   t.deepEqual(await b.call('hold', { prefix: m.prefix, name: 's', mode: 'shared', key: 'k' }), {
@@ -210,7 +142,7 @@ test('shared: holders in different processes overlap; an exclusive request waits
 
 test('ifAvailable: the callback gets null when another process holds the lock', async (t) => {
   const m = manager(t);
-  const [a] = (await agents(t, 1)) as [LmAgent];
+  const [a] = (await agents(t, 1)) as [Agent];
   await a.call('hold', { prefix: m.prefix, name: 'x', key: 'k' });
   t.is(await m.request('x', { ifAvailable: true }, (lock) => lock), null);
   t.is(await m.request('x', { ifAvailable: true, mode: 'shared' }, (lock) => lock), null);
@@ -226,7 +158,7 @@ test('ifAvailable: the callback gets null when another process holds the lock', 
 
 test('signal: aborting a request pending behind another process rejects it and leaks nothing', async (t) => {
   const m = manager(t);
-  const [holder, waiter] = (await agents(t, 2)) as [LmAgent, LmAgent];
+  const [holder, waiter] = (await agents(t, 2)) as [Agent, Agent];
   await holder.call('hold', { prefix: m.prefix, name: 'x', key: 'h' });
   const aborted = waiter.call('hold', { prefix: m.prefix, name: 'x', key: 'w', abortKey: 'a' });
   await until(m, (s) => clients(s.pending, 'x').includes(String(waiter.pid)));
@@ -247,7 +179,7 @@ test('signal: aborting a request pending behind another process rejects it and l
 
 test('a callback that throws in another process releases the lock there and rejects its request', async (t) => {
   const m = manager(t);
-  const [a] = (await agents(t, 1)) as [LmAgent];
+  const [a] = (await agents(t, 1)) as [Agent];
   t.deepEqual(await a.call('throwInside', { prefix: m.prefix, name: 'x' }), {
     rejected: true,
     message: 'thrown inside',
@@ -263,7 +195,7 @@ test('a callback that throws in another process releases the lock there and reje
 
 test('query() in another process sees held (pid, mode) and pending requests of this one', async (t) => {
   const m = manager(t);
-  const [a] = (await agents(t, 1)) as [LmAgent];
+  const [a] = (await agents(t, 1)) as [Agent];
   const ex = await hold(m, 'ex');
   const sh1 = await hold(m, 'sh', { mode: 'shared' });
   const sh2 = await hold(m, 'sh', { mode: 'shared' });
@@ -286,13 +218,13 @@ test('query() in another process sees held (pid, mode) and pending requests of t
 
 test('query() here sees the held and pending requests of other processes (WPT: query() can observe a deadlock)', async (t) => {
   const m = manager(t);
-  const [a, b] = (await agents(t, 2)) as [LmAgent, LmAgent];
+  const [a, b] = (await agents(t, 2)) as [Agent, Agent];
   await a.call('hold', { prefix: m.prefix, name: 'r1', key: 'a1' });
   await b.call('hold', { prefix: m.prefix, name: 'r2', key: 'b2' });
   void a.call('hold', { prefix: m.prefix, name: 'r2', key: 'a2' }).catch(() => undefined);
   void b.call('hold', { prefix: m.prefix, name: 'r1', key: 'b1', mode: 'shared' }).catch(() => undefined);
   const state = await until(m, (s) => s.pending.length === 2);
-  const row = (name: string, mode: string, agent: LmAgent) => ({
+  const row = (name: string, mode: string, agent: Agent) => ({
     name,
     mode,
     clientId: String(agent.pid),
@@ -312,7 +244,7 @@ test('query() here sees the held and pending requests of other processes (WPT: q
 
 test('a process killed while holding: the lock passes to the waiting request', async (t) => {
   const m = manager(t);
-  const [a] = (await agents(t, 1)) as [LmAgent];
+  const [a] = (await agents(t, 1)) as [Agent];
   await a.call('hold', { prefix: m.prefix, name: 'x', key: 'k' });
   const waiting = m.request('x', (l) => l?.name);
   await until(m, (s) => s.pending.length === 1);
@@ -323,7 +255,7 @@ test('a process killed while holding: the lock passes to the waiting request', a
 
 test('names that need encoding round-trip through the OS name and through query() in another process', async (t) => {
   const m = manager(t);
-  const [a] = (await agents(t, 1)) as [LmAgent];
+  const [a] = (await agents(t, 1)) as [Agent];
   const names = ['', 'abc\x00def', '\uD800', '\uDC00\uD800', '\uFFFD', 'héllo wörld 🎉', 'a/b c', 'plain.name_1'];
   for (const [i, name] of names.entries()) {
     t.deepEqual(await a.call('hold', { prefix: m.prefix, name, key: `k${i}` }), {
@@ -343,7 +275,7 @@ test('names that need encoding round-trip through the OS name and through query(
 
 test('timeout (an interlock extension) rejects with ERR_LOCK_TIMEOUT while another process holds the lock', async (t) => {
   const m = manager(t);
-  const [a] = (await agents(t, 1)) as [LmAgent];
+  const [a] = (await agents(t, 1)) as [Agent];
   await a.call('hold', { prefix: m.prefix, name: 'x', key: 'k' });
   let called = false;
   const error = await t.throwsAsync(

@@ -48,8 +48,11 @@ export class Agent {
     });
   }
 
-  static async start(options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {}): Promise<Agent> {
-    const child = fork(fixturePath('agent'), [], {
+  /** `fixture`: which agent script to run (default 'agent'; 'lock-manager-agent' serves LockManager). */
+  static async start(
+    options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; fixture?: string } = {},
+  ): Promise<Agent> {
+    const child = fork(fixturePath(options.fixture ?? 'agent'), [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: options.env ?? process.env,
       ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid }),
