@@ -2,7 +2,8 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { InterlockError, LockTimeoutError, NamedEvent, RwLock, SharedMemory } from 'interlock';
-import { Agent, AgentError } from './helpers/agent.js';
+import { spawnSync } from 'node:child_process';
+import { Agent, AgentError, fixturePath } from './helpers/agent.js';
 import { backingFile, isWindows, uniqueName, unlinkAll } from './helpers/names.js';
 
 const badNames: unknown[] = ['', 'a/b', 'a b', 'ünï', 'x'.repeat(201), '..\\x', 42, undefined, null];
@@ -148,7 +149,18 @@ test('ERR_CLOSED after close, ERR_NOT_HELD on a wrong or released guard', async 
     t.teardown(() => memory.close());
     const check = (e: { code?: string }) => t.is(e.code, 'ERR_PERMISSION');
     if (process.getuid?.() === 0) {
-      // root bypasses file modes: ask as an unprivileged user instead.
+      // root bypasses file modes: ask as an unprivileged user instead. That user must be able to
+      // read this checkout (a clone under a 0700 directory, as mktemp -d makes, is not readable).
+      const readable = spawnSync(
+        process.execPath,
+        ['-e', `require('fs').accessSync(${JSON.stringify(fixturePath('agent'))}, require('fs').constants.R_OK)`],
+        { uid: 65534, gid: 65534 },
+      );
+      if (readable.status !== 0) {
+        t.log('skipped: the unprivileged user (65534) cannot read this checkout');
+        t.pass();
+        return;
+      }
       const agent = await Agent.start({ uid: 65534, gid: 65534 });
       t.teardown(() => agent.stop());
       const e = await t.throwsAsync<AgentError>(
