@@ -1,0 +1,176 @@
+// A benchmark process. bench/run.mjs forks one or more of these per measurement and drives them
+// over IPC; every timing that goes into a result is taken here, inside the measured process, with
+// process.hrtime.bigint() (CLOCK_MONOTONIC, so stamps from two processes can be subtracted).
+import { readFile } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { SharedMemory } from '../../dist/index.js';
+import { contender } from './contenders.mjs';
+
+const now = () => process.hrtime.bigint();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let adapter;
+let target;
+let handle;
+let held = null; // what this agent holds for the driver
+
+const isPromise = (x) => x !== null && typeof x === 'object' && typeof x.then === 'function';
+async function settle(result) {
+  if (isPromise(result)) await result;
+}
+
+// W1: acquire + release in a loop for `ms`; ns per pair over the whole run. Synchronous results
+// (try variants of synchronous libraries, releases) are not awaited, so the loop adds no ticks.
+async function uncontended(variant, ms) {
+  const acquire = handle[variant];
+  const once = async () => {
+    let got = acquire();
+    if (isPromise(got)) got = await got;
+    if (!got) throw new Error(`${variant} found the lock taken in an uncontended run`);
+    const done = got.release();
+    if (isPromise(done)) await done;
+  };
+  for (let i = 0; i < 100; i++) await once(); // warm up (JIT, first-use costs) before the clock
+  const deadline = now() + BigInt(ms) * 1_000_000n;
+  const start = now();
+  let ops = 0;
+  let batch = 1;
+  let end;
+  do {
+    for (let i = 0; i < batch; i++) await once();
+    ops += batch;
+    end = now();
+    if (batch < 4096 && Number(end - start) < ms * 1e5) batch *= 2; // until ~1/10 of the time
+  } while (end < deadline);
+  return { ops, nsPerOp: Number(end - start) / ops };
+}
+
+// W2 / W6: loop until a deadline shared by all agents.
+async function loop(kind, startAt, until, counterName) {
+  const counter = counterName ? SharedMemory.open(counterName) : null;
+  const view = counter ? new Float64Array(counter.buffer.buffer, counter.buffer.byteOffset, 1) : null;
+  const acquire = kind === 'write' ? handle.write : handle.read;
+  while (now() < startAt) await sleep(0);
+  let ops = 0;
+  while (now() < until) {
+    const got = await acquire();
+    if (view) {
+      const value = view[0]; // read, then write: an unguarded interleaving loses an update
+      view[0] = value + 1;
+    }
+    await settle(got.release());
+    ops++;
+  }
+  counter?.close();
+  return { ops };
+}
+
+// W4: the event loop's delay while this process waits for a lock held elsewhere.
+async function loopDelayWhileWaiting() {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  const start = now();
+  const got = await handle.write();
+  const waited = Number(now() - start) / 1e6;
+  histogram.disable();
+  await settle(got.release());
+  return {
+    waitedMs: waited,
+    maxMs: histogram.max / 1e6,
+    p99Ms: histogram.percentile(99) / 1e6,
+    p50Ms: histogram.percentile(50) / 1e6,
+  };
+}
+
+// W5: `waiters` lock requests wait (each on its own handle, as separate callers would), then
+// fs.promises.readFile runs back to back until `holdMs` is over; latencies of those reads.
+// A read still unfinished `graceMs` after the hold ended counts as blocked.
+async function readFileWhileWaiting(waiters, holdMs, graceMs, file) {
+  const handles = [];
+  for (let i = 0; i < waiters; i++) handles.push(await adapter.open(target));
+  const pending = handles.map(async (h) => {
+    const got = await h.write();
+    await settle(got.release());
+  });
+  pending.forEach((p) => p.catch(() => {}));
+  await sleep(20); // let the requests reach the OS / threadpool / waiter thread
+  const start = now();
+  const holdEnd = start + BigInt(holdMs) * 1_000_000n;
+  const latencies = [];
+  let blocked = 0;
+  while (now() < holdEnd) {
+    const t0 = now();
+    const done = readFile(file).then(() => Number(now() - t0) / 1e6);
+    const remaining = Number(holdEnd - t0) / 1e6 + graceMs;
+    const result = await Promise.race([done, sleep(remaining).then(() => null)]);
+    if (result === null) {
+      blocked++;
+      break;
+    }
+    latencies.push(result);
+  }
+  return { latencies, blocked };
+}
+
+const handlers = {
+  async open(msg) {
+    adapter = contender(msg.contender);
+    target = msg.target;
+    handle = await adapter.open(target);
+    return {};
+  },
+  async w1(msg) {
+    return uncontended(msg.variant, msg.ms);
+  },
+  async hold(msg) {
+    held = await handle[msg.mode ?? 'write']();
+    return {};
+  },
+  // `quietMs`: stay idle that long before answering, so the driver's reply does not compete for
+  // the CPU with the handoff being measured.
+  async release(msg) {
+    const got = held;
+    held = null;
+    const t0 = now();
+    await settle(got.release());
+    if (msg.quietMs) await sleep(msg.quietMs);
+    return { t0: String(t0) };
+  },
+  // Answers at once, then reports the grant in a second message.
+  async request(msg) {
+    const t = now();
+    handle[msg.mode ?? 'write']().then(
+      (got) => {
+        const t1 = now();
+        held = got;
+        process.send({ id: msg.id, event: 'granted', t1: String(t1), requested: String(t) });
+      },
+      (err) => process.send({ id: msg.id, event: 'error', error: String(err?.stack ?? err) }),
+    );
+    return {};
+  },
+  async loop(msg) {
+    return loop(msg.kind, BigInt(msg.startAt), BigInt(msg.until), msg.counter);
+  },
+  async w4() {
+    return loopDelayWhileWaiting();
+  },
+  async w5(msg) {
+    return readFileWhileWaiting(msg.waiters, msg.holdMs, msg.graceMs, msg.file);
+  },
+  async exit() {
+    handle?.close();
+    setImmediate(() => process.exit(0));
+    return {};
+  },
+};
+
+process.on('message', async (msg) => {
+  try {
+    const result = await handlers[msg.op](msg);
+    process.send({ id: msg.id, ...result });
+  } catch (err) {
+    process.send({ id: msg.id, error: String(err?.stack ?? err) });
+  }
+});
+process.send({ event: 'ready', pid: process.pid });

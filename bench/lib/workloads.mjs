@@ -1,0 +1,269 @@
+// The seven workloads, driver side. Each takes a contender id (or 'floor', where the C floor has
+// the workload) and returns one run's summary: plain numbers, so runs can be reduced to medians.
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SharedMemory } from '../../dist/index.js';
+import { runFloor } from './floor.mjs';
+import { quantile, median } from './stats.mjs';
+
+const agentPath = fileURLToPath(new URL('./agent.mjs', import.meta.url));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => process.hrtime.bigint();
+
+let workDir;
+export function workDirectory() {
+  workDir ??= mkdtempSync(join(tmpdir(), 'interlock-bench-'));
+  return workDir;
+}
+export function cleanup() {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+}
+
+// A fresh lock per measurement: an interlock name and a lock file for the file-based peers.
+function freshTarget() {
+  const id = randomBytes(5).toString('hex');
+  return { name: `bench-${id}`, file: join(workDirectory(), `lock-${id}`) };
+}
+
+class Agent {
+  static async start() {
+    const child = fork(agentPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const agent = new Agent(child);
+    await agent.event('ready');
+    return agent;
+  }
+
+  constructor(child) {
+    this.child = child;
+    this.nextId = 1;
+    this.waiting = new Map(); // id or event name -> resolver
+    this.backlog = [];
+    child.on('message', (msg) => this.#dispatch(msg));
+    child.on('exit', (code, signal) => {
+      this.exited = { code, signal };
+      for (const { reject } of this.waiting.values()) reject(new Error(`agent exited (${code ?? signal})`));
+      this.waiting.clear();
+    });
+  }
+
+  #dispatch(msg) {
+    const key = msg.event ? `${msg.event}:${msg.id ?? ''}` : `reply:${msg.id}`;
+    const waiter = this.waiting.get(key);
+    if (!waiter) {
+      this.backlog.push([key, msg]);
+      return;
+    }
+    this.waiting.delete(key);
+    if (msg.error) waiter.reject(new Error(msg.error));
+    else waiter.resolve(msg);
+  }
+
+  #expect(key) {
+    const queued = this.backlog.findIndex(([k]) => k === key);
+    if (queued >= 0) {
+      const [, msg] = this.backlog.splice(queued, 1)[0];
+      return msg.error ? Promise.reject(new Error(msg.error)) : Promise.resolve(msg);
+    }
+    if (this.exited) return Promise.reject(new Error('agent exited'));
+    return new Promise((resolve, reject) => this.waiting.set(key, { resolve, reject }));
+  }
+
+  event(name, id = '') {
+    return this.#expect(`${name}:${id}`);
+  }
+
+  // Sends a command; resolves with its reply. For 'request', also returns the grant's promise.
+  call(op, args = {}) {
+    const id = this.nextId++;
+    const reply = this.#expect(`reply:${id}`);
+    const granted = op === 'request' ? this.#expect(`granted:${id}`) : null;
+    granted?.catch(() => {});
+    this.child.send({ id, op, ...args });
+    return op === 'request' ? reply.then(() => ({ granted })) : reply;
+  }
+
+  async open(contender, target) {
+    await this.call('open', { contender, target });
+    return this;
+  }
+
+  kill(signal = 'SIGKILL') {
+    if (!this.exited) this.child.kill(signal);
+  }
+
+  async stop() {
+    if (this.exited) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.call('exit').catch(() => {});
+    await Promise.race([exited, sleep(2000)]);
+    this.kill();
+  }
+}
+
+async function withAgents(count, contender, target, body) {
+  const agents = await Promise.all(Array.from({ length: count }, () => Agent.start()));
+  try {
+    for (const agent of agents) await agent.open(contender, target);
+    return await body(agents);
+  } finally {
+    await Promise.all(agents.map((a) => a.stop()));
+  }
+}
+
+// W1: one process, no contention. ns per acquire + release pair.
+export async function w1(contender, { ms }) {
+  if (contender === 'floor') return runFloor('w1', ms);
+  return withAgents(1, contender, freshTarget(), async ([agent]) => {
+    const out = {};
+    for (const variant of ['write', 'read', 'tryWrite', 'tryRead']) {
+      out[variant] = (await agent.call('w1', { variant, ms })).nsPerOp;
+    }
+    return out;
+  });
+}
+
+function splitSummary(ops, seconds) {
+  const total = ops.reduce((a, b) => a + b, 0);
+  return {
+    opsPerSec: total / seconds,
+    minShare: total ? Math.min(...ops) / total : 0,
+    total,
+  };
+}
+
+// W2: `procs` processes take the write lock around a non-atomic read-modify-write of one counter.
+export async function w2(contender, { ms, procs }) {
+  if (contender === 'floor') {
+    const r = runFloor('w2', procs, ms);
+    const s = splitSummary(r.ops, r.seconds);
+    return { ...s, lost: s.total - r.counter };
+  }
+  const counterName = `bench-counter-${randomBytes(5).toString('hex')}`;
+  const counter = SharedMemory.open(counterName, { size: 4096, create: 'exclusive' });
+  try {
+    return await withAgents(procs, contender, freshTarget(), async (agents) => {
+      const startAt = now() + 300_000_000n;
+      const until = startAt + BigInt(ms) * 1_000_000n;
+      const results = await Promise.all(
+        agents.map((a) => a.call('loop', { kind: 'write', startAt: String(startAt), until: String(until), counter: counterName })),
+      );
+      const ops = results.map((r) => r.ops);
+      const s = splitSummary(ops, ms / 1000);
+      const value = new Float64Array(counter.buffer.buffer, counter.buffer.byteOffset, 1)[0];
+      return { ...s, lost: s.total - value };
+    });
+  } finally {
+    counter.close();
+    SharedMemory.unlink(counterName);
+  }
+}
+
+// W3: handoff. A holds; B requests and is given 3 ms to be parked; A stamps and releases; B stamps
+// when granted. Latency = grant stamp - release stamp.
+export async function w3(contender, { iterations }) {
+  let latencies;
+  if (contender === 'floor') {
+    latencies = runFloor('w3', iterations).latencies_ns.map((ns) => ns / 1000);
+  } else {
+    latencies = await withAgents(2, contender, freshTarget(), async ([a, b]) => {
+      const out = [];
+      for (let i = 0; i < iterations; i++) {
+        await a.call('hold');
+        const { granted } = await b.call('request');
+        await sleep(3);
+        const { t0 } = await a.call('release', { quietMs: 2 });
+        const { t1 } = await granted;
+        out.push(Number(BigInt(t1) - BigInt(t0)) / 1000);
+        await b.call('release');
+      }
+      return out;
+    });
+  }
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), samples: latencies.length };
+}
+
+// W4: the event loop's delay in a process that waits `holdMs` for a lock another process holds.
+export async function w4(contender, { holdMs }) {
+  return withAgents(2, contender, freshTarget(), async ([a, b]) => {
+    await a.call('hold');
+    const measured = b.call('w4');
+    await sleep(holdMs);
+    await a.call('release');
+    const r = await measured;
+    return { maxMs: r.maxMs, p99Ms: r.p99Ms, waitedMs: r.waitedMs };
+  });
+}
+
+// W5: fs.promises.readFile latency in a process where `waiters` lock requests wait for a lock held
+// elsewhere for `holdMs`. A read not done 3 s after the hold ended counts as blocked.
+export async function w5(contender, { waiters, holdMs }) {
+  const file = join(workDirectory(), 'w5-read.bin');
+  writeFileSync(file, randomBytes(4096));
+  const graceMs = 3000;
+  const target = freshTarget();
+  const a = await (await Agent.start()).open(contender, target);
+  const b = await (await Agent.start()).open(contender, target);
+  try {
+    await a.call('hold');
+    const measured = b.call('w5', { waiters, holdMs, graceMs, file });
+    await sleep(holdMs + 120);
+    await a.call('release');
+    const r = await measured;
+    return {
+      p50Ms: r.blocked && r.latencies.length === 0 ? Infinity : median(r.latencies),
+      maxMs: r.blocked ? Infinity : Math.max(...r.latencies),
+      reads: r.latencies.length,
+      blocked: r.blocked,
+    };
+  } finally {
+    await a.stop();
+    b.kill(); // its waiters may be stuck for good (a threadpool full of blocked lock calls)
+  }
+}
+
+// W6: `readers` processes take the read lock in a loop; aggregate acquisitions per second.
+export async function w6(contender, { ms, readers }) {
+  if (contender === 'floor') {
+    const r = runFloor('w6', readers, ms);
+    return { opsPerSec: r.ops.reduce((a, b) => a + b, 0) / r.seconds };
+  }
+  return withAgents(readers, contender, freshTarget(), async (agents) => {
+    const startAt = now() + BigInt(300 + 40 * readers) * 1_000_000n;
+    const until = startAt + BigInt(ms) * 1_000_000n;
+    const results = await Promise.all(
+      agents.map((a) => a.call('loop', { kind: 'read', startAt: String(startAt), until: String(until) })),
+    );
+    return { opsPerSec: results.reduce((s, r) => s + r.ops, 0) / (ms / 1000) };
+  });
+}
+
+// W7: SIGKILL the write holder while another process waits; time from the kill to the grant.
+export async function w7(contender, { kills, timeoutMs = 20_000 }) {
+  const target = freshTarget();
+  const waiter = await (await Agent.start()).open(contender, target);
+  const times = [];
+  try {
+    for (let i = 0; i < kills; i++) {
+      const holder = await (await Agent.start()).open(contender, target);
+      await holder.call('hold');
+      const { granted } = await waiter.call('request');
+      await sleep(30);
+      const t0 = now();
+      holder.kill('SIGKILL');
+      const result = await Promise.race([granted, sleep(timeoutMs).then(() => null)]);
+      if (!result) {
+        times.push(Infinity);
+        break;
+      }
+      times.push(Number(BigInt(result.t1) - t0) / 1e6);
+      await waiter.call('release');
+    }
+  } finally {
+    await waiter.stop();
+  }
+  return { p50Ms: median(times), maxMs: Math.max(...times), kills: times.length };
+}

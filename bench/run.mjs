@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// interlock benchmarks: every contender side by side in one run, medians of --runs runs.
+//
+//   npm run bench                 all workloads, 3 runs, tables + charts + BENCHMARKS.md results
+//   npm run bench:quick           W1 + W3, exits 1 if interlock is behind the best peer on either
+//   node bench/run.mjs --help     every flag
+import { parseArgs } from 'node:util';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release as osRelease } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { contenders, contender as contenderById } from './lib/contenders.mjs';
+import { buildFloor } from './lib/floor.mjs';
+import { medianOfRuns } from './lib/stats.mjs';
+import * as workloads from './lib/workloads.mjs';
+import { render } from './lib/report.mjs';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const rootDir = dirname(benchDir);
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    contenders: { type: 'string' },
+    runs: { type: 'string' },
+    ms: { type: 'string' },
+    procs: { type: 'string', default: '2' },
+    readers: { type: 'string' },
+    iterations: { type: 'string' },
+    kills: { type: 'string' },
+    'hold-ms': { type: 'string' },
+    'write-doc': { type: 'boolean', default: false },
+    check: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (flags.help) {
+  console.log(`usage: node bench/run.mjs [flags]
+
+  --quick             W1 and W3 only, short runs (the CI regression guard, with --check)
+  --only W1,W3,...    workloads to run (default: all seven)
+  --contenders a,b    contenders to run (default: all; ids: ${contenders.map((c) => c.id).join(', ')})
+  --runs N            runs per measurement; results are medians (default 3)
+  --ms N              measuring time per W1 variant, W2 and W6 point (default 1000; quick 300)
+  --procs N           W2 writer processes (default 2)
+  --readers 1,2,4     W6 reader process counts (default 1,2,4,8,16)
+  --iterations N      W3 handoffs per run (default 300; quick 100)
+  --kills N           W7 kills per run (default 5; proper-lockfile 2, each waits out its stale time)
+  --hold-ms N         W4 hold time (default 2000)
+  --check             exit 1 if interlock is behind the best peer on W1 (write) or W3 (p50)
+  --write-doc         write the charts to bench/charts/ and the results into BENCHMARKS.md
+  --out FILE          write the raw results as JSON (default bench/results.json)`);
+  process.exit(0);
+}
+
+const quick = flags.quick;
+const runs = Number(flags.runs ?? 3);
+const ms = Number(flags.ms ?? (quick ? 300 : 1000));
+const iterations = Number(flags.iterations ?? (quick ? 100 : 300));
+const selected = (flags.only ?? (quick ? 'W1,W3' : 'W1,W2,W3,W4,W5,W6,W7')).toUpperCase().split(',');
+const chosen = flags.contenders ? flags.contenders.split(',').map((id) => contenderById(id)) : contenders;
+const readerCounts = (flags.readers ?? '1,2,4,8,16').split(',').map(Number);
+const options = {
+  W1: { ms },
+  W2: { ms, procs: Number(flags.procs) },
+  W3: { iterations },
+  W4: { holdMs: Number(flags['hold-ms'] ?? 2000) },
+  W5: { holdMs: 1000 },
+  W6: { ms },
+  W7: { kills: Number(flags.kills ?? 5) },
+};
+
+const floor = buildFloor();
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  kernel: osRelease(),
+  node: process.version,
+  compiler: floor.compiler,
+  date: new Date().toISOString().slice(0, 10),
+};
+const versions = Object.fromEntries(chosen.map((c) => [c.id, c.version()]));
+console.log(`# ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${runs} run(s) each`);
+
+function log(workload, who, summary) {
+  const parts = Object.entries(summary)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`);
+  console.log(`${workload.padEnd(8)} ${who.padEnd(22)} ${parts.join(' ')}`);
+}
+
+async function measure(workload, who, fn) {
+  const perRun = [];
+  for (let r = 0; r < runs; r++) perRun.push(await fn());
+  const summary = medianOfRuns(perRun);
+  log(workload, who, summary);
+  return summary;
+}
+
+const results = {};
+const withFloor = (list) => [...list.map((c) => c.id), 'floor'];
+
+try {
+  if (selected.includes('W1')) {
+    results.W1 = {};
+    for (const id of withFloor(chosen)) results.W1[id] = await measure('W1', id, () => workloads.w1(id, options.W1));
+  }
+  if (selected.includes('W2')) {
+    results.W2 = {};
+    for (const id of withFloor(chosen)) results.W2[id] = await measure('W2', id, () => workloads.w2(id, options.W2));
+  }
+  if (selected.includes('W3')) {
+    results.W3 = {};
+    for (const id of withFloor(chosen)) results.W3[id] = await measure('W3', id, () => workloads.w3(id, options.W3));
+  }
+  if (selected.includes('W4')) {
+    results.W4 = {};
+    for (const c of chosen) results.W4[c.id] = await measure('W4', c.id, () => workloads.w4(c.id, options.W4));
+  }
+  if (selected.includes('W5')) {
+    results.W5 = {};
+    for (const waiters of [8, 64]) {
+      results.W5[waiters] = {};
+      for (const c of chosen) {
+        results.W5[waiters][c.id] = await measure(`W5/${waiters}`, c.id, () =>
+          workloads.w5(c.id, { ...options.W5, waiters }),
+        );
+      }
+    }
+  }
+  if (selected.includes('W6')) {
+    results.W6 = {};
+    for (const readers of readerCounts) {
+      results.W6[readers] = {};
+      for (const id of withFloor(chosen)) {
+        results.W6[readers][id] = await measure(`W6/${readers}`, id, () => workloads.w6(id, { ...options.W6, readers }));
+      }
+    }
+  }
+  if (selected.includes('W7')) {
+    results.W7 = {};
+    for (const c of chosen) {
+      // proper-lockfile only notices a dead holder once the lock is stale (>= 5 s): two kills a run.
+      const kills = c.id === 'proper-lockfile' ? Math.min(2, options.W7.kills) : options.W7.kills;
+      results.W7[c.id] = await measure('W7', c.id, () => workloads.w7(c.id, { ...options.W7, kills }));
+    }
+  }
+} finally {
+  workloads.cleanup();
+}
+
+const run = { machine, versions, runs, options, results, command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim() };
+writeFileSync(flags.out ?? join(benchDir, 'results.json'), JSON.stringify(run, null, 2) + '\n');
+const report = render(run, chosen);
+console.log('\n' + report.targetsText);
+
+if (flags['write-doc']) {
+  mkdirSync(join(benchDir, 'charts'), { recursive: true });
+  for (const [file, svg] of Object.entries(report.charts)) writeFileSync(join(benchDir, 'charts', file), svg);
+  const docPath = join(rootDir, 'BENCHMARKS.md');
+  const doc = readFileSync(docPath, 'utf8');
+  const begin = '<!-- results:begin (written by bench/run.mjs --write-doc) -->';
+  const end = '<!-- results:end -->';
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error('BENCHMARKS.md lacks the results markers');
+  writeFileSync(docPath, doc.slice(0, a + begin.length) + '\n\n' + report.markdown + '\n' + doc.slice(b));
+  console.log(`wrote BENCHMARKS.md and ${Object.keys(report.charts).length} charts`);
+}
+
+if (flags.check) {
+  const failures = report.guard.filter((g) => !g.ok);
+  for (const g of report.guard) console.log(`${g.ok ? 'ok  ' : 'FAIL'} ${g.text}`);
+  if (failures.length) process.exit(1);
+}
