@@ -43,6 +43,8 @@
           "OS=='linux'",
           {
             "sources": [
+              "src/native/napi/bell_watch_uv.cc",
+              "src/native/platform/linux_bell.cc",
               "src/native/platform/linux_segment.cc",
               "src/native/platform/linux_park.cc",
               "src/native/platform/linux_process.cc",
@@ -61,6 +63,7 @@
           "OS=='win'",
           {
             "sources": [
+              "src/native/napi/bell_watch_none.cc",
               "src/native/platform/win32_segment.cc",
               "src/native/platform/win32_event.cc",
               "src/native/platform/win32_process.cc",

@@ -11,7 +11,7 @@ const native = fileURLToPath(new URL('../src/native/', import.meta.url));
 
 // The Linux platform sources plus everything below the Node-API surface.
 function sources(): string[] {
-  const files = ['async/process_lock.cc', 'core/rw_lock_segment.cc', 'core/names.cc'];
+  const files = ['async/process_lock.cc', 'async/lock_registry.cc', 'core/rw_lock_segment.cc', 'core/names.cc'];
   for (const f of readdirSync(join(native, 'platform'))) {
     if (/^(linux|posix)_.*\.cc$/.test(f)) files.push(`platform/${f}`);
   }

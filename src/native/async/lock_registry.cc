@@ -3,6 +3,8 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace interlock {
 namespace {
@@ -10,6 +12,9 @@ namespace {
 struct Registry {
   std::mutex mu;
   std::unordered_map<std::string, std::weak_ptr<ProcessLock>> locks;
+  // Raw pointers only to compare: an entry's lock may be gone (weak), and a strong reference made
+  // here could be the last one, whose deleter takes `mu`.
+  std::vector<std::pair<const ProcessLock*, std::weak_ptr<ProcessLock>>> active;
 };
 
 // Never destroyed: waiter threads may still hold locks while the process exits.
@@ -45,6 +50,37 @@ std::shared_ptr<ProcessLock> open_process_lock(const LockOpenOptions& options) {
   std::shared_ptr<ProcessLock> created(new ProcessLock(options), forget);
   r.locks[key] = created;
   return created;
+}
+
+void lock_became_active(const std::shared_ptr<ProcessLock>& lock) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lk(r.mu);
+  r.active.emplace_back(lock.get(), lock);
+}
+
+void lock_became_idle(const ProcessLock* lock) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lk(r.mu);
+  for (auto it = r.active.begin(); it != r.active.end();) {
+    if (it->first == lock || it->second.expired()) {
+      it = r.active.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void serve_active_locks() {
+  std::vector<std::shared_ptr<ProcessLock>> locks;
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lk(r.mu);
+    locks.reserve(r.active.size());
+    for (auto& entry : r.active) {
+      if (auto p = entry.second.lock()) locks.push_back(std::move(p));
+    }
+  }
+  for (auto& lock : locks) lock->serve_ready();
 }
 
 }  // namespace interlock

@@ -4,6 +4,7 @@
 #include <system_error>
 #include <thread>
 
+#include "async/lock_registry.h"
 #include "core/error.h"
 
 namespace interlock {
@@ -45,6 +46,21 @@ Grant ProcessLock::try_acquire(LockMode mode, uint64_t owner) {
   return ok ? register_guard(mode, owner) : Grant{};
 }
 
+void ProcessLock::serve_ready() {
+  // Never wait on a JS thread: if the waiter thread holds the lock it is serving the queue anyway.
+  std::unique_lock<std::mutex> lk(mu_, std::try_to_lock);
+  if (!lk.owns_lock()) {
+    // It may be past its look at the queue and about to park, and a ring does not set the park
+    // event: set it, so the waiter thread looks again instead of sleeping through this grant.
+    segment_.wake_self();
+    return;
+  }
+  // Bounded: serve_head() reports progress for state changes too, and this must not spin.
+  for (int i = 0; i < 8 && !queue_.empty(); ++i) {
+    if (!serve_head()) break;
+  }
+}
+
 uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_ms,
                               std::shared_ptr<CompletionSink> sink) {
   std::lock_guard<std::mutex> lk(mu_);
@@ -58,6 +74,7 @@ uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_m
   }
   try {
     std::thread(&ProcessLock::waiter_main, shared_from_this()).detach();
+    lock_became_active(shared_from_this());
   } catch (const std::system_error& e) {
     queue_.pop_back();
     queue_changed();
@@ -117,8 +134,14 @@ void ProcessLock::mark_consistent(uint64_t guard_id) {
   segment_.mark_consistent();
 }
 
+void ProcessLock::attach_owner() {
+  std::lock_guard<std::mutex> lk(mu_);
+  ++owners_;
+}
+
 uint32_t ProcessLock::close_owner(uint64_t owner) {
   std::lock_guard<std::mutex> lk(mu_);
+  if (owners_ > 0 && --owners_ == 0 && waiter_running_) segment_.wake_self();  // no lingering now
   size_t before = queue_.size();
   queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.owner == owner; }),
                queue_.end());
@@ -230,18 +253,34 @@ bool ProcessLock::serve_head() {
 void ProcessLock::waiter_main() {
   std::unique_lock<std::mutex> lk(mu_);
   uint64_t next_sweep = platform::monotonic_ms() + kWaitSliceMs;
+  uint64_t idle_since = 0;  // when the queue last became empty; 0 while it has requests
   for (;;) {
     // Reset before looking: a wake-up that lands after this is never lost (only we reset it).
     segment_.reset_park();
     uint64_t now = platform::monotonic_ms();
     expire(now);
     if (queue_.empty()) {
-      if (draining_) segment_.abandon_claim();
-      draining_ = false;
-      segment_.clear_wait();
-      exit_watch_->watch({});
-      waiter_running_ = false;
-      return;
+      if (idle_since == 0) {
+        // Take back at once what the shared state says for us, then linger for the next request.
+        if (draining_) segment_.abandon_claim();
+        draining_ = false;
+        segment_.clear_wait();
+        idle_since = now;
+      }
+      if (owners_ == 0 || now - idle_since >= kLingerMs) {
+        exit_watch_->watch({});
+        waiter_running_ = false;
+        lock_became_idle(this);
+        return;
+      }
+      lk.unlock();
+      segment_.park(static_cast<uint32_t>(kLingerMs - (now - idle_since)));  // enqueue() wakes us
+      lk.lock();
+      continue;
+    }
+    if (idle_since != 0) {
+      idle_since = 0;
+      next_sweep = now + kWaitSliceMs;
     }
     if (serve_head()) continue;
     // Wake the moment a process we wait for dies, not only at the end of the slice.

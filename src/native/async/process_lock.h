@@ -1,7 +1,9 @@
 // One lock as seen by one process: shared by every thread and Worker of the process through the
 // registry, so they share one slot and one FIFO of pending requests. The fast path runs on the
 // calling thread; contended requests are served by one dedicated waiter thread per lock (started on
-// demand, gone when the queue empties), never by the libuv threadpool.
+// demand, gone kLingerMs after the queue empties, or at once when the last handle closes), never by
+// the libuv threadpool. The linger keeps a lock under steady contention from paying a thread start
+// per handoff.
 #pragma once
 
 #include <atomic>
@@ -32,6 +34,9 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
 
   // Fast path: no thread hop, no syscall. Fails when the lock is taken or requests are queued here.
   Grant try_acquire(LockMode mode, uint64_t owner);
+  // From a JS thread woken by the process's doorbell: serves the queue as the waiter thread would,
+  // without waiting (skipped when the waiter thread is at it). Completions go to their envs.
+  void serve_ready();
   // Queues a request for the waiter thread; returns its id. deadline_ms is on the monotonic clock.
   uint64_t enqueue(LockMode mode, uint64_t owner, uint64_t deadline_ms, std::shared_ptr<CompletionSink> sink);
   enum class Cancelled {
@@ -45,6 +50,8 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   bool release(uint64_t guard_id);
   void downgrade(uint64_t guard_id);        // throws kNotHeld
   void mark_consistent(uint64_t guard_id);  // throws kNotHeld
+  // A handle (owner) starts using this lock; close_owner() ends that.
+  void attach_owner();
   // Drops every request and releases every guard of one handle. Returns the requests dropped.
   uint32_t close_owner(uint64_t owner);
   LockSnapshot inspect();
@@ -81,6 +88,8 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   std::unordered_map<uint64_t, GuardRecord> guards_;
   // Grants made by the waiter thread, by request id, until their guard is released.
   std::unordered_map<uint64_t, uint64_t> granted_requests_;
+  static constexpr uint64_t kLingerMs = 50;
+  uint32_t owners_ = 0;  // open handles
   bool waiter_running_ = false;
   bool draining_ = false;  // the waiter thread holds the writer field and waits for readers
   std::atomic<bool> blocker_exited_{false};

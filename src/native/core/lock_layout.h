@@ -71,6 +71,9 @@ struct alignas(64) Slot {
   SharedAtomic<uint32_t> read_count;
   SharedAtomic<uint32_t> waiting_reads;  // queued requests, for inspect()
   SharedAtomic<uint32_t> waiting_writes;
+  // 1: the owner's event loops listen on its doorbell; wake it by ringing that instead of the park
+  // event (set by the owner at claim; 0, as in segments of older versions, means park event only).
+  SharedAtomic<uint32_t> bell;
   SharedAtomic<uint64_t> read_since_ms;
 };
 

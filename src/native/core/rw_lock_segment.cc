@@ -47,6 +47,7 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
       s.owner.store(0, std::memory_order_relaxed);
       s.flags.store(0, std::memory_order_relaxed);
       s.park.store(0, std::memory_order_relaxed);
+      s.bell.store(0, std::memory_order_relaxed);
       s.read_count.store(0, std::memory_order_relaxed);
       s.waiting_reads.store(0, std::memory_order_relaxed);
       s.waiting_writes.store(0, std::memory_order_relaxed);
@@ -79,6 +80,7 @@ RwLockSegment::~RwLockSegment() {
   Slot& mine = layout_->slots[slot_];
   mine.waiting_reads.store(0, std::memory_order_relaxed);
   mine.waiting_writes.store(0, std::memory_order_relaxed);
+  mine.bell.store(0, kSeq);
   mine.owner.store(0, kSeq);
   segment_->release_hold(slot_);
 }
@@ -95,6 +97,7 @@ void RwLockSegment::claim_slot() {
     if (layout_->slots[i].owner.compare_exchange_strong(expected, key, kSeq)) {
       platform::crash_point("slot-claimed");
       layout_->slots[i].park.store(0, std::memory_order_relaxed);
+      layout_->slots[i].bell.store(platform::bell_has_listeners() ? 1 : 0, kSeq);
       slot_ = i;
       return;
     }
@@ -262,6 +265,11 @@ void RwLockSegment::wake_slot(uint32_t index) {
     events_[index] =
         platform::ParkEvent::open(park_prefix_ + std::to_string(index), &layout_->slots[index].park, scope_);
   }
+  // An owner whose event loops listen on its doorbell serves the grant from the loop itself: one
+  // wake-up (the loop) instead of two (its waiter thread, then the loop). A ring that cannot be
+  // delivered (the owner is gone, or in another network namespace) falls back to the park event.
+  Slot& slot = layout_->slots[index];
+  if (slot.bell.load(kSeq) != 0 && platform::ring_process_bell(slot.owner.load(kSeq))) return;
   events_[index]->set();
 }
 
@@ -318,6 +326,7 @@ uint32_t RwLockSegment::recover_dead() {
     if (layout_->slots[i].owner.compare_exchange_strong(owner, me, kSeq)) {
       platform::crash_point("recovery-claimed");
       clean_dead_slot(i);
+      layout_->slots[i].bell.store(0, kSeq);
       layout_->slots[i].owner.store(0, kSeq);
       ++recovered;
     }

@@ -1,5 +1,7 @@
 #include "napi/env_context.h"
 
+#include "async/lock_registry.h"
+
 #include <vector>
 
 namespace interlock::napi {
@@ -18,6 +20,9 @@ void EnvContext::install(Napi::Env env) {
                                                                  ctx.get(), &EnvContext::call_js, &ctx->tsfn_));
   // An idle or held lock must not keep the process alive: ref'd only while requests are pending.
   napi_unref_threadsafe_function(env, ctx->tsfn_);
+  // Before the cleanup hook below: what the watch registers for the env's teardown runs after that
+  // hook (hooks run last-added first).
+  ctx->bell_ = BellWatch::start(env, &EnvContext::on_bell, ctx.get());
   env.SetInstanceData(new std::shared_ptr<EnvContext>(ctx));
   NAPI_THROW_IF_FAILED_VOID(
       env, napi_add_env_cleanup_hook(env, &EnvContext::teardown, new std::shared_ptr<EnvContext>(ctx)));
@@ -26,16 +31,37 @@ void EnvContext::install(Napi::Env env) {
 void EnvContext::deliver(const Completion& completion) {
   std::lock_guard<std::mutex> lk(mu_);
   if (!alive_) return;
-  auto* data = new Completion(completion);
-  if (napi_call_threadsafe_function(tsfn_, data, napi_tsfn_nonblocking) != napi_ok) delete data;
+  queue_.push_back(completion);
+  // One call carries every completion queued before it runs.
+  if (queue_.size() == 1) napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
 }
 
-void EnvContext::call_js(napi_env env, napi_value, void* context, void* data) {
-  std::unique_ptr<Completion> c(static_cast<Completion*>(data));
+void EnvContext::call_js(napi_env env, napi_value, void* context, void*) {
   if (env == nullptr) return;  // the env is going away
-  auto* self = static_cast<EnvContext*>(context);
-  self->requests_finished(1);
-  if (self->dispatch.IsEmpty()) return;
+  static_cast<EnvContext*>(context)->drain(env);
+}
+
+// The doorbell rang: serve every lock with queued requests here and now, then hand this env its
+// completions without waiting for the thread-safe function's own wake-up.
+void EnvContext::on_bell(napi_env env, void* context) {
+  serve_active_locks();
+  static_cast<EnvContext*>(context)->drain(env);
+}
+
+void EnvContext::drain(napi_env env) {
+  std::vector<Completion> batch;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!alive_) return;
+    batch.swap(queue_);
+  }
+  for (const Completion& c : batch) dispatch_one(env, c);
+}
+
+void EnvContext::dispatch_one(napi_env env, const Completion& completion) {
+  const Completion* c = &completion;
+  requests_finished(1);
+  if (dispatch.IsEmpty()) return;
   // Raw Node-API only, and nothing that throws: this runs from the event loop, where a C++
   // exception would abort the process, and a terminating Worker may refuse to run JavaScript.
   napi_handle_scope scope;
@@ -45,9 +71,8 @@ void EnvContext::call_js(napi_env env, napi_value, void* context, void* data) {
   napi_value args[3], fn, recv, result;
   if (napi_create_double(env, static_cast<double>(c->request_id), &args[0]) == napi_ok &&
       napi_create_double(env, static_cast<double>(c->status), &args[1]) == napi_ok &&
-      napi_create_double(env, token, &args[2]) == napi_ok &&
-      napi_get_reference_value(env, self->dispatch, &fn) == napi_ok && fn != nullptr &&
-      napi_get_undefined(env, &recv) == napi_ok) {
+      napi_create_double(env, token, &args[2]) == napi_ok && napi_get_reference_value(env, dispatch, &fn) == napi_ok &&
+      fn != nullptr && napi_get_undefined(env, &recv) == napi_ok) {
     napi_call_function(env, recv, fn, 3, args, &result);
   }
   napi_close_handle_scope(env, scope);
@@ -79,7 +104,9 @@ void EnvContext::teardown(void* arg) {
   {
     std::lock_guard<std::mutex> lk(self.mu_);
     self.alive_ = false;
+    self.queue_.clear();
   }
+  if (self.bell_) self.bell_->stop();
   napi_release_threadsafe_function(self.tsfn_, napi_tsfn_abort);
   // Raw deletes, status ignored: Reference::Reset() throws on failure, and a C++ exception from a
   // cleanup hook of a terminating Worker would abort the whole process.

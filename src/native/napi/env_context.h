@@ -1,6 +1,8 @@
-// Per-env state (main thread or Worker): the ThreadSafeFunction that carries completions from waiter
-// threads to JavaScript (ref'd only while requests are pending), the JS callbacks handed over at load
-// time, and the handles to close when the env goes away (a terminated Worker gives back its holds).
+// Per-env state (main thread or Worker): the queue of completions and the ThreadSafeFunction that
+// brings them from waiter threads to JavaScript (ref'd only while requests are pending), the watch on
+// the process's doorbell (a ring lets this thread serve and dispatch at once, one wake-up sooner),
+// the JS callbacks handed over at load time, and the handles to close when the env goes away (a
+// terminated Worker gives back its holds).
 #pragma once
 
 #include <napi.h>
@@ -8,8 +10,10 @@
 #include <memory>
 #include <mutex>
 #include <unordered_set>
+#include <vector>
 
 #include "async/completion.h"
+#include "napi/bell_watch.h"
 
 namespace interlock::napi {
 
@@ -36,11 +40,16 @@ class EnvContext final : public CompletionSink {
 
  private:
   static void call_js(napi_env env, napi_value, void* context, void* data);
+  static void on_bell(napi_env env, void* context);
+  void drain(napi_env env);
+  void dispatch_one(napi_env env, const Completion& c);
   static void teardown(void* arg);
 
   napi_env env_ = nullptr;
   std::mutex mu_;
   napi_threadsafe_function tsfn_ = nullptr;
+  std::vector<Completion> queue_;  // guarded by mu_
+  std::unique_ptr<BellWatch> bell_;
   bool alive_ = true;
   uint32_t pending_ = 0;
   std::unordered_set<EnvTeardownListener*> listeners_;

@@ -55,6 +55,7 @@ RwLockWrap::RwLockWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RwLock
   o.mode = static_cast<unsigned>(id_arg(info, 2, "mode"));
   o.scope = scope_arg(info, 3);
   lock_ = guarded(env, [&] { return open_process_lock(o); });
+  lock_->attach_owner();
   ctx_ = EnvContext::of(env);
   owner_id_ = next_async_id();
   ctx_->watch(this);

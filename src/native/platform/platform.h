@@ -136,6 +136,20 @@ uint64_t monotonic_ms();
 uint64_t wall_clock_ms();  // milliseconds since the Unix epoch, coarse is fine
 uint64_t random_u64();
 
+// ---- doorbells --------------------------------------------------------------------------------
+
+// A process's doorbell wakes its event loops directly: a release hands the lock to a process whose
+// JavaScript waits with one wake-up (its event loop) instead of two (its waiter thread, then its
+// loop). Best effort: the park events and the waiter thread stay the guarantee, a lost or missing
+// ring only takes the longer path. Linux: an abstract-namespace datagram socket named after the
+// process key (nothing on disk, gone with the process). Windows: none.
+int process_bell_fd();                 // this process's bell, made on the first call; -1 if none
+bool ring_process_bell(uint64_t key);  // any thread, never blocks; false if no ring was delivered
+int drain_process_bell(int fd);        // reads every pending ring; returns how many there were
+// Event loops polling this process's bell (BellWatch counts itself in and out).
+void bell_listeners_changed(int delta);
+bool bell_has_listeners();
+
 // Fault injection for the crash tests: when the environment variable INTERLOCK_CRASH_AT is
 // "<point>" or "<point>:<n>", the process kills itself (SIGKILL, or TerminateProcess) the n-th time
 // (default: first) it reaches that named point. Inert, one cached comparison, when unset.
