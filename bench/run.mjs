@@ -115,7 +115,9 @@ try {
   }
   if (selected.includes('W3')) {
     results.W3 = {};
-    for (const id of withFloor(chosen)) results.W3[id] = await measure('W3', id, () => workloads.w3(id, options.W3));
+    for (const id of [...withFloor(chosen), 'node-wake']) {
+      results.W3[id] = await measure('W3', id, () => workloads.w3(id, options.W3));
+    }
   }
   if (selected.includes('W4')) {
     results.W4 = {};
@@ -137,7 +139,9 @@ try {
     for (const readers of readerCounts) {
       results.W6[readers] = {};
       for (const id of withFloor(chosen)) {
-        results.W6[readers][id] = await measure(`W6/${readers}`, id, () => workloads.w6(id, { ...options.W6, readers }));
+        results.W6[readers][id] = await measure(`W6/${readers}`, id, () =>
+          workloads.w6(id, { ...options.W6, readers }),
+        );
       }
     }
   }
@@ -153,7 +157,14 @@ try {
   workloads.cleanup();
 }
 
-const run = { machine, versions, runs, options, results, command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim() };
+const run = {
+  machine,
+  versions,
+  runs,
+  options,
+  results,
+  command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+};
 writeFileSync(flags.out ?? join(benchDir, 'results.json'), JSON.stringify(run, null, 2) + '\n');
 const report = render(run, chosen);
 console.log('\n' + report.targetsText);

@@ -1,7 +1,9 @@
 // A benchmark process. bench/run.mjs forks one or more of these per measurement and drives them
 // over IPC; every timing that goes into a result is taken here, inside the measured process, with
 // process.hrtime.bigint() (CLOCK_MONOTONIC, so stamps from two processes can be subtracted).
+import { constants, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SharedMemory } from '../../dist/index.js';
 import { contender } from './contenders.mjs';
@@ -13,6 +15,9 @@ let adapter;
 let target;
 let handle;
 let held = null; // what this agent holds for the driver
+let wakeReader = null;
+let wakeWriter = null;
+let wakeArmed = null;
 
 const isPromise = (x) => x !== null && typeof x === 'object' && typeof x.then === 'function';
 async function settle(result) {
@@ -149,6 +154,29 @@ const handlers = {
     );
     return {};
   },
+  // The Node wake baseline of W3, no lock at all: B's event loop waits for a byte on a FIFO, A
+  // stamps and writes it. What waking an idle event loop in another process costs by itself.
+  async wakeArm(msg) {
+    if (!wakeReader) {
+      const fd = openSync(msg.fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      wakeReader = new Socket({ fd, readable: true, writable: false });
+      wakeReader.on('data', () => {
+        const t1 = now();
+        const id = wakeArmed;
+        wakeArmed = null;
+        if (id !== null) process.send({ id, event: 'granted', t1: String(t1) });
+      });
+    }
+    wakeArmed = msg.id;
+    return {};
+  },
+  async wakeSend(msg) {
+    wakeWriter ??= openSync(msg.fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const t0 = now();
+    writeSync(wakeWriter, 'x');
+    if (msg.quietMs) await sleep(msg.quietMs);
+    return { t0: String(t0) };
+  },
   async loop(msg) {
     return loop(msg.kind, BigInt(msg.startAt), BigInt(msg.until), msg.counter);
   },
@@ -160,6 +188,7 @@ const handlers = {
   },
   async exit() {
     handle?.close();
+    wakeReader?.destroy();
     setImmediate(() => process.exit(0));
     return {};
   },

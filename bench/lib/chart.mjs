@@ -61,9 +61,7 @@ export function barChart({ title, subtitle, unit, rows, log = false }) {
         `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 15}" fill="#333">${escape(formatNumber(row.value))} ${escape(unit)}${row.note ? ` (${escape(row.note)})` : ''}</text>`,
       );
     } else {
-      parts.push(
-        `<text x="${labelWidth + 4}" y="${y + 15}" fill="#b00">${escape(row.note ?? 'no result')}</text>`,
-      );
+      parts.push(`<text x="${labelWidth + 4}" y="${y + 15}" fill="#b00">${escape(row.note ?? 'no result')}</text>`);
     }
   });
   parts.push('</svg>');
@@ -114,7 +112,8 @@ export function lineChart({ title, subtitle, xLabel, yLabel, series }) {
     parts.push(
       `<polyline fill="none" stroke="${color}" stroke-width="${s.highlight ? 3 : 2}" points="${pts.map((p) => `${xAt(p[0]).toFixed(1)},${yAt(p[1]).toFixed(1)}`).join(' ')}"/>`,
     );
-    for (const p of pts) parts.push(`<circle cx="${xAt(p[0]).toFixed(1)}" cy="${yAt(p[1]).toFixed(1)}" r="3" fill="${color}"/>`);
+    for (const p of pts)
+      parts.push(`<circle cx="${xAt(p[0]).toFixed(1)}" cy="${yAt(p[1]).toFixed(1)}" r="3" fill="${color}"/>`);
     const ly = top + 10 + i * 20;
     parts.push(
       `<rect x="${left + plotWidth + 16}" y="${ly - 9}" width="14" height="4" fill="${color}"/>`,

@@ -94,8 +94,7 @@ const fsExt = {
     const { flock } = require('fs-ext');
     ensureFile(target.file);
     const fd = openSync(target.file, 'r+');
-    const call = (op) =>
-      new Promise((resolve, reject) => flock(fd, op, (err) => (err ? reject(err) : resolve())));
+    const call = (op) => new Promise((resolve, reject) => flock(fd, op, (err) => (err ? reject(err) : resolve())));
     const held = { release: () => call('un') };
     const attempt = async (op) => {
       try {

@@ -1,6 +1,6 @@
 // The seven workloads, driver side. Each takes a contender id (or 'floor', where the C floor has
 // the workload) and returns one run's summary: plain numbers, so runs can be reduced to medians.
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,10 +80,11 @@ class Agent {
   call(op, args = {}) {
     const id = this.nextId++;
     const reply = this.#expect(`reply:${id}`);
-    const granted = op === 'request' ? this.#expect(`granted:${id}`) : null;
+    const armed = op === 'request' || op === 'wakeArm';
+    const granted = armed ? this.#expect(`granted:${id}`) : null;
     granted?.catch(() => {});
     this.child.send({ id, op, ...args });
-    return op === 'request' ? reply.then(() => ({ granted })) : reply;
+    return armed ? reply.then(() => ({ granted })) : reply;
   }
 
   async open(contender, target) {
@@ -149,7 +150,9 @@ export async function w2(contender, { ms, procs }) {
       const startAt = now() + 300_000_000n;
       const until = startAt + BigInt(ms) * 1_000_000n;
       const results = await Promise.all(
-        agents.map((a) => a.call('loop', { kind: 'write', startAt: String(startAt), until: String(until), counter: counterName })),
+        agents.map((a) =>
+          a.call('loop', { kind: 'write', startAt: String(startAt), until: String(until), counter: counterName }),
+        ),
       );
       const ops = results.map((r) => r.ops);
       const s = splitSummary(ops, ms / 1000);
@@ -164,10 +167,28 @@ export async function w2(contender, { ms, procs }) {
 
 // W3: handoff. A holds; B requests and is given 3 ms to be parked; A stamps and releases; B stamps
 // when granted. Latency = grant stamp - release stamp.
+// 'node-wake' is no lock: the same two agents, B's event loop woken by a byte on a FIFO.
 export async function w3(contender, { iterations }) {
   let latencies;
   if (contender === 'floor') {
     latencies = runFloor('w3', iterations).latencies_ns.map((ns) => ns / 1000);
+  } else if (contender === 'node-wake') {
+    const fifo = join(workDirectory(), `wake-${randomBytes(5).toString('hex')}`);
+    execFileSync('mkfifo', [fifo]);
+    const agents = await Promise.all([Agent.start(), Agent.start()]);
+    const [a, b] = agents;
+    try {
+      latencies = [];
+      for (let i = 0; i < iterations; i++) {
+        const { granted } = await b.call('wakeArm', { fifo });
+        await sleep(3);
+        const { t0 } = await a.call('wakeSend', { fifo, quietMs: 2 });
+        const { t1 } = await granted;
+        latencies.push(Number(BigInt(t1) - BigInt(t0)) / 1000);
+      }
+    } finally {
+      await Promise.all(agents.map((x) => x.stop()));
+    }
   } else {
     latencies = await withAgents(2, contender, freshTarget(), async ([a, b]) => {
       const out = [];
