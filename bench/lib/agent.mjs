@@ -24,28 +24,46 @@ async function settle(result) {
   if (isPromise(result)) await result;
 }
 
-// W1: acquire + release in a loop for `ms`; ns per pair over the whole run. Synchronous results
-// (try variants of synchronous libraries, releases) are not awaited, so the loop adds no ticks.
+// W1: acquire + release in a loop for `ms`; ns per pair over the whole run. Where the library's
+// call and its release are synchronous (try variants of interlock and fs-native-extensions) the
+// loop is synchronous too; otherwise each is awaited. No harness wrapper either way.
 async function uncontended(variant, ms) {
   const acquire = handle[variant];
-  const once = async () => {
-    let got = acquire();
-    if (isPromise(got)) got = await got;
-    if (!got) throw new Error(`${variant} found the lock taken in an uncontended run`);
-    const done = got.release();
-    if (isPromise(done)) await done;
+  const probe = acquire();
+  const asyncAcquire = isPromise(probe);
+  const first = asyncAcquire ? await probe : probe;
+  if (!first) throw new Error(`${variant} found the lock taken in an uncontended run`);
+  const asyncRelease = isPromise(first.release());
+  const once =
+    asyncAcquire || asyncRelease
+      ? async () => {
+          const got = await acquire();
+          if (!got) throw new Error(`${variant} found the lock taken in an uncontended run`);
+          await got.release();
+        }
+      : null;
+  const syncBatch = (n) => {
+    for (let i = 0; i < n; i++) {
+      const got = acquire();
+      if (!got) throw new Error(`${variant} found the lock taken in an uncontended run`);
+      got.release();
+    }
   };
-  for (let i = 0; i < 100; i++) await once(); // warm up (JIT, first-use costs) before the clock
+  const run = async (n) => {
+    if (!once) return syncBatch(n);
+    for (let i = 0; i < n; i++) await once();
+  };
+  await run(200); // warm up (JIT, first-use costs) before the clock starts
   const deadline = now() + BigInt(ms) * 1_000_000n;
   const start = now();
   let ops = 0;
   let batch = 1;
   let end;
   do {
-    for (let i = 0; i < batch; i++) await once();
+    await run(batch);
     ops += batch;
     end = now();
-    if (batch < 4096 && Number(end - start) < ms * 1e5) batch *= 2; // until ~1/10 of the time
+    if (batch < 65536 && Number(end - start) < ms * 1e5) batch *= 2; // until ~1/10 of the time
   } while (end < deadline);
   return { ops, nsPerOp: Number(end - start) / ops };
 }

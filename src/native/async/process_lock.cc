@@ -18,14 +18,16 @@ ProcessLock::ProcessLock(const LockOpenOptions& options)
 }
 
 ProcessLock::~ProcessLock() {
-  for (auto& entry : guards_) release_locked(entry.second);
+  guards_.erase_if([this](const GuardRecord& g) {
+    release_locked(g);
+    return true;
+  });
 }
 
 Grant ProcessLock::register_guard(LockMode mode, uint64_t owner, uint64_t request_id) {
   Grant g;
-  g.guard_id = next_async_id();
+  g.guard_id = guards_.insert(GuardRecord{mode, owner, request_id});
   g.abandoned = segment_.poisoned();
-  guards_.emplace(g.guard_id, GuardRecord{mode, owner, request_id});
   if (request_id != 0) granted_requests_.emplace(request_id, g.guard_id);
   return g;
 }
@@ -98,37 +100,34 @@ ProcessLock::Cancelled ProcessLock::cancel(uint64_t request_id) {
   }
   auto granted = granted_requests_.find(request_id);
   if (granted == granted_requests_.end()) return Cancelled::kAlreadyComplete;
-  auto guard = guards_.find(granted->second);
-  GuardRecord record = guard->second;
-  guards_.erase(guard);
+  GuardRecord record;
+  guards_.erase(granted->second, &record);
   release_locked(record);  // also forgets granted_requests_[request_id]
   return Cancelled::kGrantRevoked;
 }
 
 bool ProcessLock::release(uint64_t guard_id) {
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = guards_.find(guard_id);
-  if (it == guards_.end()) return false;
-  GuardRecord guard = it->second;
-  guards_.erase(it);
+  GuardRecord guard;
+  if (!guards_.erase(guard_id, &guard)) return false;
   release_locked(guard);
   return true;
 }
 
 void ProcessLock::downgrade(uint64_t guard_id) {
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = guards_.find(guard_id);
-  if (it == guards_.end() || it->second.mode != LockMode::kWrite) {
+  GuardRecord* guard = guards_.find(guard_id);
+  if (guard == nullptr || guard->mode != LockMode::kWrite) {
     throw Error(ErrorCode::kNotHeld, "downgrade() needs a write guard that is still held");
   }
-  it->second.mode = LockMode::kRead;
+  guard->mode = LockMode::kRead;
   segment_.downgrade();
 }
 
 void ProcessLock::mark_consistent(uint64_t guard_id) {
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = guards_.find(guard_id);
-  if (it == guards_.end() || it->second.mode != LockMode::kWrite) {
+  GuardRecord* guard = guards_.find(guard_id);
+  if (guard == nullptr || guard->mode != LockMode::kWrite) {
     throw Error(ErrorCode::kNotHeld, "markConsistent() needs a write guard that is still held");
   }
   segment_.mark_consistent();
@@ -146,14 +145,11 @@ uint32_t ProcessLock::close_owner(uint64_t owner) {
   queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.owner == owner; }),
                queue_.end());
   uint32_t dropped = static_cast<uint32_t>(before - queue_.size());
-  for (auto it = guards_.begin(); it != guards_.end();) {
-    if (it->second.owner == owner) {
-      release_locked(it->second);
-      it = guards_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  guards_.erase_if([&](const GuardRecord& g) {
+    if (g.owner != owner) return false;
+    release_locked(g);
+    return true;
+  });
   if (dropped > 0) requests_removed();
   return dropped;
 }

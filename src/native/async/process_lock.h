@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "async/completion.h"
+#include "async/guard_table.h"
 #include "core/rw_lock_segment.h"
 
 namespace interlock {
@@ -85,7 +86,7 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   std::mutex mu_;
   RwLockSegment segment_;
   std::deque<Request> queue_;
-  std::unordered_map<uint64_t, GuardRecord> guards_;
+  GuardTable<GuardRecord> guards_;
   // Grants made by the waiter thread, by request id, until their guard is released.
   std::unordered_map<uint64_t, uint64_t> granted_requests_;
   static constexpr uint64_t kLingerMs = 50;

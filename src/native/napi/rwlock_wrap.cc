@@ -7,10 +7,6 @@
 namespace interlock::napi {
 namespace {
 
-LockMode mode_arg(const Napi::CallbackInfo& info, size_t i) {
-  return number_arg(info, i, "mode") == 1 ? LockMode::kWrite : LockMode::kRead;
-}
-
 // Guard token: guardId * 2 + abandoned; 0 = not granted.
 double token_of(const Grant& g) {
   return g.guard_id == 0 ? 0 : static_cast<double>(g.guard_id) * 2 + (g.abandoned ? 1 : 0);
@@ -35,9 +31,6 @@ uint64_t deadline_from_timeout(double timeout_ms) {
 Napi::Function RwLockWrap::define(Napi::Env env) {
   return DefineClass(env, "RwLockHandle",
                      {
-                         InstanceMethod<&RwLockWrap::acquire>("acquire"),
-                         InstanceMethod<&RwLockWrap::try_acquire>("tryAcquire"),
-                         InstanceMethod<&RwLockWrap::release>("release"),
                          InstanceMethod<&RwLockWrap::downgrade>("downgrade"),
                          InstanceMethod<&RwLockWrap::mark_consistent>("markConsistent"),
                          InstanceMethod<&RwLockWrap::cancel>("cancel"),
@@ -58,6 +51,7 @@ RwLockWrap::RwLockWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RwLock
   lock_->attach_owner();
   ctx_ = EnvContext::of(env);
   owner_id_ = next_async_id();
+  define_fast_path(env, info.This().As<Napi::Object>());
   ctx_->watch(this);
 }
 
@@ -78,30 +72,95 @@ ProcessLock& RwLockWrap::lock(Napi::Env env) {
   return *lock_;
 }
 
-// acquire(mode, timeoutMs): > 0 granted (guard token), < 0 queued (-requestId).
-Napi::Value RwLockWrap::acquire(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  ProcessLock& l = lock(env);
-  LockMode mode = mode_arg(info, 0);
-  double timeout = number_arg(info, 1, "timeout");
-  Grant g = l.try_acquire(mode, owner_id_);
-  if (g.guard_id != 0) return Napi::Number::New(env, token_of(g));
-  uint64_t id = guarded(env, [&] { return l.enqueue(mode, owner_id_, deadline_from_timeout(timeout), ctx_); });
-  ctx_->request_started();
-  return Napi::Number::New(env, -static_cast<double>(id));
+// acquire(mode, timeout), tryAcquire(mode) and release(guardId) live on each handle object, bound
+// to its RwLockWrap by the function's data pointer. The functions are reachable only through the
+// handle (src/rwlock.ts never takes them off it), so they never outlive the RwLockWrap their data
+// points to.
+void RwLockWrap::define_fast_path(Napi::Env env, Napi::Object self) {
+  napi_value acquire_fn, try_fn, release_fn;
+  NAPI_THROW_IF_FAILED_VOID(
+      env, napi_create_function(env, "acquire", NAPI_AUTO_LENGTH, &RwLockWrap::fast_acquire, this, &acquire_fn));
+  NAPI_THROW_IF_FAILED_VOID(
+      env, napi_create_function(env, "tryAcquire", NAPI_AUTO_LENGTH, &RwLockWrap::fast_try_acquire, this, &try_fn));
+  NAPI_THROW_IF_FAILED_VOID(
+      env, napi_create_function(env, "release", NAPI_AUTO_LENGTH, &RwLockWrap::fast_release, this, &release_fn));
+  self.Set("acquire", Napi::Value(env, acquire_fn));
+  self.Set("tryAcquire", Napi::Value(env, try_fn));
+  self.Set("release", Napi::Value(env, release_fn));
 }
 
-Napi::Value RwLockWrap::try_acquire(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  ProcessLock& l = lock(env);
-  return Napi::Number::New(env, token_of(l.try_acquire(mode_arg(info, 0), owner_id_)));
+// acquire(mode, timeoutMs): > 0 granted at once (guard token), < 0 queued (-requestId).
+napi_value RwLockWrap::fast_acquire(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  void* data = nullptr;
+  int32_t mode = -1;
+  double timeout = 0;
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, &data) != napi_ok || argc < 2 ||
+      napi_get_value_int32(env, args[0], &mode) != napi_ok || (mode != 0 && mode != 1) ||
+      napi_get_value_double(env, args[1], &timeout) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "acquire(mode, timeout) takes two numbers");
+    return nullptr;
+  }
+  auto* self = static_cast<RwLockWrap*>(data);
+  LockMode m = mode == 1 ? LockMode::kWrite : LockMode::kRead;
+  napi_value out = nullptr;
+  try {
+    Napi::Env e(env);
+    ProcessLock& l = self->lock(e);
+    Grant g = l.try_acquire(m, self->owner_id_);
+    if (g.guard_id != 0) {
+      napi_create_double(env, token_of(g), &out);
+      return out;
+    }
+    uint64_t id = guarded(e, [&] { return l.enqueue(m, self->owner_id_, deadline_from_timeout(timeout), self->ctx_); });
+    self->ctx_->request_started();
+    napi_create_double(env, -static_cast<double>(id), &out);
+  } catch (const Napi::Error& err) {
+    err.ThrowAsJavaScriptException();
+  }
+  return out;
 }
 
-Napi::Value RwLockWrap::release(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint64_t guard = id_arg(info, 0, "guard");
-  if (!lock_) return Napi::Boolean::New(env, false);  // close() already released it
-  return Napi::Boolean::New(env, lock_->release(guard));
+// tryAcquire(mode): guard token, 0 if not granted. Never waits.
+napi_value RwLockWrap::fast_try_acquire(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  void* data = nullptr;
+  int32_t mode = -1;
+  if (napi_get_cb_info(env, info, &argc, &arg, nullptr, &data) != napi_ok || argc < 1 ||
+      napi_get_value_int32(env, arg, &mode) != napi_ok || (mode != 0 && mode != 1)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "mode must be 0 (read) or 1 (write)");
+    return nullptr;
+  }
+  auto* self = static_cast<RwLockWrap*>(data);
+  napi_value out = nullptr;
+  try {
+    ProcessLock& l = self->lock(Napi::Env(env));
+    napi_create_double(env, token_of(l.try_acquire(mode == 1 ? LockMode::kWrite : LockMode::kRead, self->owner_id_)),
+                       &out);
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  }
+  return out;
+}
+
+// release(guardId): false if the guard is not held (already released, or released by close()).
+napi_value RwLockWrap::fast_release(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  void* data = nullptr;
+  double guard = 0;
+  if (napi_get_cb_info(env, info, &argc, &arg, nullptr, &data) != napi_ok || argc < 1 ||
+      napi_get_value_double(env, arg, &guard) != napi_ok || !(guard >= 1 && guard < 9007199254740992.0)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "guard must be a guard id");
+    return nullptr;
+  }
+  auto* self = static_cast<RwLockWrap*>(data);
+  bool released = self->lock_ && self->lock_->release(static_cast<uint64_t>(guard));
+  napi_value out = nullptr;
+  napi_get_boolean(env, released, &out);
+  return out;
 }
 
 Napi::Value RwLockWrap::downgrade(const Napi::CallbackInfo& info) {

@@ -18,9 +18,12 @@ class RwLockWrap : public Napi::ObjectWrap<RwLockWrap>, public EnvTeardownListen
   void on_env_teardown() override { close_now(); }
 
  private:
-  Napi::Value acquire(const Napi::CallbackInfo& info);
-  Napi::Value try_acquire(const Napi::CallbackInfo& info);
-  Napi::Value release(const Napi::CallbackInfo& info);
+  // The fast path's two calls are own functions of each handle, with the handle as their data:
+  // no napi_unwrap (a private-property lookup) per call. See define_fast_path().
+  static napi_value fast_acquire(napi_env env, napi_callback_info info);
+  static napi_value fast_try_acquire(napi_env env, napi_callback_info info);
+  static napi_value fast_release(napi_env env, napi_callback_info info);
+  void define_fast_path(Napi::Env env, Napi::Object self);
   Napi::Value downgrade(const Napi::CallbackInfo& info);
   Napi::Value mark_consistent(const Napi::CallbackInfo& info);
   Napi::Value cancel(const Napi::CallbackInfo& info);
