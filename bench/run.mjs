@@ -33,6 +33,7 @@ const { values: flags } = parseArgs({
     'write-doc': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
     out: { type: 'string' },
+    from: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -52,7 +53,8 @@ if (flags.help) {
   --hold-ms N         W4 hold time (default 2000)
   --check             exit 1 if interlock is behind the best peer on W1 (write) or W3 (p50)
   --write-doc         write the charts to bench/charts/ and the results into BENCHMARKS.md
-  --out FILE          write the raw results as JSON (default bench/results.json)`);
+  --out FILE          write the raw results as JSON (default bench/results.json)
+  --from FILE         measure nothing: render (and with --write-doc, write) a saved results file`);
   process.exit(0);
 }
 
@@ -61,7 +63,17 @@ const runs = Number(flags.runs ?? 3);
 const ms = Number(flags.ms ?? (quick ? 300 : 1000));
 const iterations = Number(flags.iterations ?? (quick ? 100 : 300));
 const selected = (flags.only ?? (quick ? 'W1,W3' : 'W1,W2,W3,W4,W5,W6,W7')).toUpperCase().split(',');
-const chosen = flags.contenders ? flags.contenders.split(',').map((id) => contenderById(id)) : contenders;
+const requested = flags.contenders ? flags.contenders.split(',').map((id) => contenderById(id)) : contenders;
+// A peer whose package did not install (a native build that failed) is left out, loudly.
+const chosen = requested.filter((c) => {
+  try {
+    c.load();
+    return true;
+  } catch (err) {
+    console.error(`! ${c.id} is not available and is left out of this run: ${err.message.split('\n')[0]}`);
+    return false;
+  }
+});
 const readerCounts = (flags.readers ?? '1,2,4,8,16').split(',').map(Number);
 const options = {
   W1: { ms },
@@ -73,100 +85,106 @@ const options = {
   W7: { kills: Number(flags.kills ?? 5) },
 };
 
-const floor = buildFloor();
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  kernel: osRelease(),
-  node: process.version,
-  compiler: floor.compiler,
-  date: new Date().toISOString().slice(0, 10),
-};
-const versions = Object.fromEntries(chosen.map((c) => [c.id, c.version()]));
-console.log(`# ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${runs} run(s) each`);
+// Measures every selected workload; returns the run (also saved as JSON).
+async function measureAll() {
+  const floor = buildFloor();
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: osRelease(),
+    node: process.version,
+    compiler: floor.compiler,
+    date: new Date().toISOString().slice(0, 10),
+  };
+  const versions = Object.fromEntries(chosen.map((c) => [c.id, c.version()]));
+  console.log(`# ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${runs} run(s) each`);
 
-function log(workload, who, summary) {
-  const parts = Object.entries(summary)
-    .filter(([, v]) => typeof v === 'number')
-    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`);
-  console.log(`${workload.padEnd(8)} ${who.padEnd(22)} ${parts.join(' ')}`);
-}
-
-async function measure(workload, who, fn) {
-  const perRun = [];
-  for (let r = 0; r < runs; r++) perRun.push(await fn());
-  const summary = medianOfRuns(perRun);
-  log(workload, who, summary);
-  return summary;
-}
-
-const results = {};
-const withFloor = (list) => [...list.map((c) => c.id), 'floor'];
-
-try {
-  if (selected.includes('W1')) {
-    results.W1 = {};
-    for (const id of withFloor(chosen)) results.W1[id] = await measure('W1', id, () => workloads.w1(id, options.W1));
+  function log(workload, who, summary) {
+    const parts = Object.entries(summary)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`);
+    console.log(`${workload.padEnd(8)} ${who.padEnd(22)} ${parts.join(' ')}`);
   }
-  if (selected.includes('W2')) {
-    results.W2 = {};
-    for (const id of withFloor(chosen)) results.W2[id] = await measure('W2', id, () => workloads.w2(id, options.W2));
+
+  async function measure(workload, who, fn) {
+    const perRun = [];
+    for (let r = 0; r < runs; r++) perRun.push(await fn());
+    const summary = medianOfRuns(perRun);
+    log(workload, who, summary);
+    return summary;
   }
-  if (selected.includes('W3')) {
-    results.W3 = {};
-    for (const id of [...withFloor(chosen), 'node-wake']) {
-      results.W3[id] = await measure('W3', id, () => workloads.w3(id, options.W3));
+
+  const results = {};
+  const withFloor = (list) => [...list.map((c) => c.id), 'floor'];
+
+  try {
+    if (selected.includes('W1')) {
+      results.W1 = {};
+      for (const id of withFloor(chosen)) results.W1[id] = await measure('W1', id, () => workloads.w1(id, options.W1));
     }
-  }
-  if (selected.includes('W4')) {
-    results.W4 = {};
-    for (const c of chosen) results.W4[c.id] = await measure('W4', c.id, () => workloads.w4(c.id, options.W4));
-  }
-  if (selected.includes('W5')) {
-    results.W5 = {};
-    for (const waiters of [8, 64]) {
-      results.W5[waiters] = {};
+    if (selected.includes('W2')) {
+      results.W2 = {};
+      for (const id of withFloor(chosen)) results.W2[id] = await measure('W2', id, () => workloads.w2(id, options.W2));
+    }
+    if (selected.includes('W3')) {
+      results.W3 = {};
+      for (const id of [...withFloor(chosen), 'node-wake']) {
+        results.W3[id] = await measure('W3', id, () => workloads.w3(id, options.W3));
+      }
+    }
+    if (selected.includes('W4')) {
+      results.W4 = {};
+      for (const c of chosen) results.W4[c.id] = await measure('W4', c.id, () => workloads.w4(c.id, options.W4));
+    }
+    if (selected.includes('W5')) {
+      results.W5 = {};
+      for (const waiters of [8, 64]) {
+        results.W5[waiters] = {};
+        for (const c of chosen) {
+          results.W5[waiters][c.id] = await measure(`W5/${waiters}`, c.id, () =>
+            workloads.w5(c.id, { ...options.W5, waiters }),
+          );
+        }
+      }
+    }
+    if (selected.includes('W6')) {
+      results.W6 = {};
+      for (const readers of readerCounts) {
+        results.W6[readers] = {};
+        for (const id of withFloor(chosen)) {
+          results.W6[readers][id] = await measure(`W6/${readers}`, id, () =>
+            workloads.w6(id, { ...options.W6, readers }),
+          );
+        }
+      }
+    }
+    if (selected.includes('W7')) {
+      results.W7 = {};
       for (const c of chosen) {
-        results.W5[waiters][c.id] = await measure(`W5/${waiters}`, c.id, () =>
-          workloads.w5(c.id, { ...options.W5, waiters }),
-        );
+        // proper-lockfile only notices a dead holder once the lock is stale (>= 5 s): two kills a run.
+        const kills = c.id === 'proper-lockfile' ? Math.min(2, options.W7.kills) : options.W7.kills;
+        results.W7[c.id] = await measure('W7', c.id, () => workloads.w7(c.id, { ...options.W7, kills }));
       }
     }
+  } finally {
+    workloads.cleanup();
   }
-  if (selected.includes('W6')) {
-    results.W6 = {};
-    for (const readers of readerCounts) {
-      results.W6[readers] = {};
-      for (const id of withFloor(chosen)) {
-        results.W6[readers][id] = await measure(`W6/${readers}`, id, () =>
-          workloads.w6(id, { ...options.W6, readers }),
-        );
-      }
-    }
-  }
-  if (selected.includes('W7')) {
-    results.W7 = {};
-    for (const c of chosen) {
-      // proper-lockfile only notices a dead holder once the lock is stale (>= 5 s): two kills a run.
-      const kills = c.id === 'proper-lockfile' ? Math.min(2, options.W7.kills) : options.W7.kills;
-      results.W7[c.id] = await measure('W7', c.id, () => workloads.w7(c.id, { ...options.W7, kills }));
-    }
-  }
-} finally {
-  workloads.cleanup();
+
+  const measured = {
+    machine,
+    versions,
+    runs,
+    options,
+    results,
+    command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  };
+  writeFileSync(flags.out ?? join(benchDir, 'results.json'), JSON.stringify(measured, null, 2) + '\n');
+  return measured;
 }
 
-const run = {
-  machine,
-  versions,
-  runs,
-  options,
-  results,
-  command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-};
-writeFileSync(flags.out ?? join(benchDir, 'results.json'), JSON.stringify(run, null, 2) + '\n');
-const report = render(run, chosen);
+const run = flags.from ? JSON.parse(readFileSync(flags.from, 'utf8')) : await measureAll();
+const report = render(run, flags.from ? contenders.filter((c) => c.id in run.versions) : chosen);
 console.log('\n' + report.targetsText);
 
 if (flags['write-doc']) {

@@ -32,6 +32,7 @@ const interlock = {
   label: 'interlock',
   api: '`await lock.write()` / `lock.tryWrite()`, `guard.release()`',
   version: () => require('../../package.json').version,
+  load: () => RwLock,
   shared: true,
   async open(target) {
     const lock = RwLock.open(target.name);
@@ -54,6 +55,7 @@ const properLockfile = {
   label: 'proper-lockfile',
   api: '`await lockfile.lock(file, { retries })`, `await release()`',
   version: () => versionOf('proper-lockfile'),
+  load: () => require('proper-lockfile'),
   shared: false,
   async open(target) {
     const lockfile = require('proper-lockfile');
@@ -89,6 +91,7 @@ const fsExt = {
   label: 'fs-ext',
   api: '`flock(fd, "ex", cb)` / `flock(fd, "exnb", cb)`, `flock(fd, "un", cb)`',
   version: () => versionOf('fs-ext'),
+  load: () => require('fs-ext'),
   shared: true,
   async open(target) {
     const { flock } = require('fs-ext');
@@ -122,6 +125,7 @@ const osLock = {
   label: 'os-lock',
   api: '`await lock(fd, { exclusive })` / `{ immediate: true }`, `await unlock(fd)`',
   version: () => versionOf('os-lock'),
+  load: () => require('os-lock'),
   shared: true,
   async open(target) {
     const { lock, unlock } = require('os-lock');
@@ -154,6 +158,7 @@ const fsNative = {
   label: 'fs-native-extensions',
   api: '`await waitForLock(fd)` / `tryLock(fd)`, `unlock(fd)`',
   version: () => versionOf('fs-native-extensions'),
+  load: () => require('fs-native-extensions'),
   shared: true,
   async open(target) {
     const fsx = require('fs-native-extensions');

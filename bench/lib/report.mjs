@@ -212,7 +212,8 @@ export function render(run, chosen) {
     const rows = [];
     for (const [waiters, byId] of Object.entries(results.W5)) {
       for (const [id, m] of Object.entries(byId)) {
-        rows.push([String(waiters), label(id), f(m.p50Ms), f(m.maxMs), f(m.reads), m.blocked ? 'yes' : 'no']);
+        const never = m.blocked && !Number.isFinite(m.p50Ms) ? 'never finished' : null;
+        rows.push([String(waiters), label(id), never ?? f(m.p50Ms), never ?? f(m.maxMs), f(m.reads), m.blocked ? 'yes' : 'no']);
       }
     }
     sections.push(
