@@ -28,8 +28,9 @@ if (role === 'worker') {
   }
   const counts = await Promise.all(workers.map(async (w) => (await once(w, 'message'))[0].jobs));
   console.log(`jobs per worker: ${counts.join(' + ')} = ${counts[0] + counts[1]} (expected 10)`);
-  if (counts[0] + counts[1] !== 10) process.exit(1);
+  if (counts[0] + counts[1] !== 10) process.exitCode = 1;
 }
 ready.close();
 bell.close();
 ack.close();
+if (role !== 'worker') for (const suffix of ['ready', 'bell', 'ack']) NamedEvent.unlink(`${name}.${suffix}`);

@@ -80,6 +80,8 @@ interface Addon {
     makeError: typeof nativeError,
   ): void;
   unlink(kind: ObjectKind, name: string, global: boolean): boolean;
+  objectSize(kind: ObjectKind, name: string, global: boolean): number | null;
+  peekLock(name: string, global: boolean): NativeLockInfo | null;
   RwLockHandle: new (name: string, maxProcesses: number, mode: number, global: boolean) => NativeRwLock;
   NamedEventHandle: new (
     name: string,

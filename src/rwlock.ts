@@ -1,4 +1,12 @@
-import { ObjectKind, Status, addon, forgetRequest, onCompletion, type NativeRwLock } from './binding.js';
+import {
+  ObjectKind,
+  Status,
+  addon,
+  forgetRequest,
+  onCompletion,
+  type NativeLockInfo,
+  type NativeRwLock,
+} from './binding.js';
 import { InterlockError, LockTimeoutError } from './errors.js';
 import { LockGuard, type GuardOwner } from './lock-guard.js';
 import {
@@ -43,6 +51,19 @@ export interface LockInfo {
 }
 
 type Mode = 'read' | 'write';
+
+function lockInfo(name: string, info: NativeLockInfo): LockInfo {
+  return {
+    name,
+    writer: info.writer,
+    readers: info.readers,
+    waiting: { readers: info.waitingReaders, writers: info.waitingWriters },
+    waiters: info.waiters,
+    abandoned: info.abandoned,
+    maxProcesses: info.maxProcesses,
+    processes: info.processes,
+  };
+}
 
 /**
  * A reader/writer lock shared by every process and thread that opens the same name. Writers are
@@ -112,17 +133,18 @@ export class RwLock implements Disposable, GuardOwner {
   }
 
   inspect(): LockInfo {
-    const info = this.#native().inspect();
-    return {
-      name: this.name,
-      writer: info.writer,
-      readers: info.readers,
-      waiting: { readers: info.waitingReaders, writers: info.waitingWriters },
-      waiters: info.waiters,
-      abandoned: info.abandoned,
-      maxProcesses: info.maxProcesses,
-      processes: info.processes,
-    };
+    return lockInfo(this.name, this.#native().inspect());
+  }
+
+  /**
+   * @internal An existing lock's state without opening it (no process slot is taken and nothing is
+   * recovered, so dead holders show as dead); null when there is no lock by that name.
+   */
+  static peek(name: string, options?: Pick<CommonOptions, 'scope'>): LockInfo | null {
+    checkName(name);
+    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options'));
+    const info = addon.peekLock(name, global);
+    return info === null ? null : lockInfo(name, info);
   }
 
   /** Pending requests reject with ERR_CLOSED; guards of this handle are released. Idempotent. */

@@ -95,33 +95,36 @@ test.serial('500 requests waiting in one process are all granted, on a bounded n
   t.true(isWindows || threadCount() <= baseline, 'the waiter thread is gone once the queue is empty');
 });
 
-test.serial('a process whose event loop is busy is still granted by its waiter thread, within a wait slice', async (t) => {
-  // On Linux a release rings the waiter's event loop instead of its waiter thread; when that loop
-  // cannot run, the waiter thread's 100 ms slice must still take the grant.
-  const name = uniqueName('busyloop');
-  t.teardown(() => unlinkAll(name));
-  const lock = RwLock.open(name);
-  t.teardown(() => lock.close());
-  const held = await lock.write();
-  const agent = await Agent.start();
-  t.teardown(() => agent.stop());
-  const acquired = agent.call('acquire', { lock: name, mode: 'write', key: 'w' });
-  while (lock.inspect().waiting.writers === 0) await sleep(5);
-  const blocked = agent.call('block', { ms: 800 });
-  await sleep(100); // the agent is inside its busy loop now
-  const released = performance.now();
-  held.release();
-  let writer: number | undefined;
-  while (performance.now() - released < 700) {
-    writer = lock.inspect().writer?.pid;
-    if (writer !== undefined) break;
-    await sleep(5);
-  }
-  const after = performance.now() - released;
-  t.log(`granted to the busy process ${after.toFixed(1)} ms after the release`);
-  t.is(writer, agent.pid, 'the busy process holds the lock before its event loop runs again');
-  t.true(after < 400, `granted after ${after.toFixed(1)} ms (bound: one 100 ms slice plus scheduling)`);
-  await blocked;
-  await acquired;
-  await agent.call('release', { key: 'w' });
-});
+test.serial(
+  'a process whose event loop is busy is still granted by its waiter thread, within a wait slice',
+  async (t) => {
+    // On Linux a release rings the waiter's event loop instead of its waiter thread; when that loop
+    // cannot run, the waiter thread's 100 ms slice must still take the grant.
+    const name = uniqueName('busyloop');
+    t.teardown(() => unlinkAll(name));
+    const lock = RwLock.open(name);
+    t.teardown(() => lock.close());
+    const held = await lock.write();
+    const agent = await Agent.start();
+    t.teardown(() => agent.stop());
+    const acquired = agent.call('acquire', { lock: name, mode: 'write', key: 'w' });
+    while (lock.inspect().waiting.writers === 0) await sleep(5);
+    const blocked = agent.call('block', { ms: 800 });
+    await sleep(100); // the agent is inside its busy loop now
+    const released = performance.now();
+    held.release();
+    let writer: number | undefined;
+    while (performance.now() - released < 700) {
+      writer = lock.inspect().writer?.pid;
+      if (writer !== undefined) break;
+      await sleep(5);
+    }
+    const after = performance.now() - released;
+    t.log(`granted to the busy process ${after.toFixed(1)} ms after the release`);
+    t.is(writer, agent.pid, 'the busy process holds the lock before its event loop runs again');
+    t.true(after < 400, `granted after ${after.toFixed(1)} ms (bound: one 100 ms slice plus scheduling)`);
+    await blocked;
+    await acquired;
+    await agent.call('release', { key: 'w' });
+  },
+);

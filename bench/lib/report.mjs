@@ -213,7 +213,14 @@ export function render(run, chosen) {
     for (const [waiters, byId] of Object.entries(results.W5)) {
       for (const [id, m] of Object.entries(byId)) {
         const never = m.blocked && !Number.isFinite(m.p50Ms) ? 'never finished' : null;
-        rows.push([String(waiters), label(id), never ?? f(m.p50Ms), never ?? f(m.maxMs), f(m.reads), m.blocked ? 'yes' : 'no']);
+        rows.push([
+          String(waiters),
+          label(id),
+          never ?? f(m.p50Ms),
+          never ?? f(m.maxMs),
+          f(m.reads),
+          m.blocked ? 'yes' : 'no',
+        ]);
       }
     }
     sections.push(

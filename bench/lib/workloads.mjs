@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SharedMemory } from '../../dist/index.js';
+import { RwLock, SharedMemory } from '../../dist/index.js';
 import { runFloor } from './floor.mjs';
 import { quantile, median } from './stats.mjs';
 
@@ -19,13 +19,16 @@ export function workDirectory() {
   workDir ??= mkdtempSync(join(tmpdir(), 'interlock-bench-'));
   return workDir;
 }
+const lockNames = [];
 export function cleanup() {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+  for (const name of lockNames.splice(0)) RwLock.unlink(name);
 }
 
 // A fresh lock per measurement: an interlock name and a lock file for the file-based peers.
 function freshTarget() {
   const id = randomBytes(5).toString('hex');
+  lockNames.push(`bench-${id}`);
   return { name: `bench-${id}`, file: join(workDirectory(), `lock-${id}`) };
 }
 

@@ -1,7 +1,7 @@
 // interlock/piscina: a Piscina pool whose tasks run under a named lock with shared memory mapped.
 // Run: node examples/piscina/main.mjs
 import { Piscina } from 'piscina';
-import { SharedMemory } from 'interlock';
+import { RwLock, SharedMemory } from 'interlock';
 import { runLocked } from 'interlock/piscina';
 
 const name = `example-pool-${process.pid}`;
@@ -31,4 +31,5 @@ console.log(`aborted task: ${outcome}`);
 await pool.destroy();
 memory.close();
 SharedMemory.unlink(name);
+RwLock.unlink(name);
 if (total !== (40 * 41) / 2) process.exit(1);

@@ -28,6 +28,8 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   so.mode = o.mode;
   so.scope = o.scope;
   so.exact_size = true;
+  if (o.observe) so.create = platform::CreateMode::kOpenOnly;
+  observer_ = o.observe;
   segment_ = platform::Segment::open(so);
   const std::string what = "lock '" + o.name + "'";
   if (segment_->size() != kLockSegmentSize) {
@@ -35,25 +37,29 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   }
   layout_ = reinterpret_cast<LockLayout*>(segment_->data());
   LockHeader& h = layout_->header;
-  platform::initialise_once(h.init_word, h.magic, kLockMagic, what, [&] {
-    h.version = kLockVersion;
-    h.slot_count = o.max_processes;
-    h.segment_size = static_cast<uint32_t>(kLockSegmentSize);
-    h.incarnation = platform::random_u64();
-    layout_->state.word.store(0, std::memory_order_relaxed);
-    layout_->state.writer_since_ms.store(0, std::memory_order_relaxed);
-    for (auto& w : layout_->readers.words) w.store(0, std::memory_order_relaxed);
-    for (Slot& s : layout_->slots) {
-      s.owner.store(0, std::memory_order_relaxed);
-      s.flags.store(0, std::memory_order_relaxed);
-      s.park.store(0, std::memory_order_relaxed);
-      s.bell.store(0, std::memory_order_relaxed);
-      s.read_count.store(0, std::memory_order_relaxed);
-      s.waiting_reads.store(0, std::memory_order_relaxed);
-      s.waiting_writes.store(0, std::memory_order_relaxed);
-      s.read_since_ms.store(0, std::memory_order_relaxed);
-    }
-  });
+  if (observer_) {
+    if (h.magic.load(kSeq) != kLockMagic) throw Error(ErrorCode::kIncompatible, what + " is not an initialised lock");
+  } else {
+    platform::initialise_once(h.init_word, h.magic, kLockMagic, what, [&] {
+      h.version = kLockVersion;
+      h.slot_count = o.max_processes;
+      h.segment_size = static_cast<uint32_t>(kLockSegmentSize);
+      h.incarnation = platform::random_u64();
+      layout_->state.word.store(0, std::memory_order_relaxed);
+      layout_->state.writer_since_ms.store(0, std::memory_order_relaxed);
+      for (auto& w : layout_->readers.words) w.store(0, std::memory_order_relaxed);
+      for (Slot& s : layout_->slots) {
+        s.owner.store(0, std::memory_order_relaxed);
+        s.flags.store(0, std::memory_order_relaxed);
+        s.park.store(0, std::memory_order_relaxed);
+        s.bell.store(0, std::memory_order_relaxed);
+        s.read_count.store(0, std::memory_order_relaxed);
+        s.waiting_reads.store(0, std::memory_order_relaxed);
+        s.waiting_writes.store(0, std::memory_order_relaxed);
+        s.read_since_ms.store(0, std::memory_order_relaxed);
+      }
+    });
+  }
   if (h.version != kLockVersion) {
     throw Error(ErrorCode::kIncompatible, what + " was made by another version of interlock (ABI " +
                                               std::to_string(h.version) + ", this is " + std::to_string(kLockVersion) +
@@ -66,12 +72,14 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   char prefix[48];
   std::snprintf(prefix, sizeof prefix, "interlock.park.%016llx.", static_cast<unsigned long long>(h.incarnation));
   park_prefix_ = prefix;
+  if (observer_) return;
   events_.resize(slot_count_);
   claim_slot();
   events_[slot_] = platform::ParkEvent::open(park_prefix_ + std::to_string(slot_), &layout_->slots[slot_].park, scope_);
 }
 
 RwLockSegment::~RwLockSegment() {
+  if (observer_) return;
   // The async layer releases every hold before it lets go of the segment; this is the backstop.
   uint32_t s = layout_->state.word.load(kSeq);
   if (writer_slot_plus_one(s) == slot_ + 1) drop_writer_field(false);

@@ -20,6 +20,9 @@ struct LockOpenOptions {
   uint32_t max_processes = kDefaultSlots;
   unsigned mode = 0600;
   Scope scope = Scope::kLocal;
+  // A read-only look (inspection tools): open an existing lock only, claim no slot, recover
+  // nothing, touch nothing; only inspect() may be called.
+  bool observe = false;
 };
 
 struct HolderInfo {
@@ -118,6 +121,7 @@ class RwLockSegment {
   Scope scope_;
   uint32_t slot_count_ = 0;
   uint32_t slot_ = 0;
+  bool observer_ = false;
   uint32_t local_reads_ = 0;
   std::vector<std::unique_ptr<platform::ParkEvent>> events_;  // opened on first use, one per slot
 };

@@ -197,7 +197,27 @@ Napi::Value RwLockWrap::cancel(const Napi::CallbackInfo& info) {
 
 Napi::Value RwLockWrap::inspect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  LockSnapshot s = lock(env).inspect();
+  return lock_info_object(env, lock(env).inspect());
+}
+
+// peekLock(name, global): an existing lock's state without attaching to it (no slot, no
+// recovery), or null if there is no such lock. For inspection tools.
+Napi::Value peek_lock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LockOpenOptions o;
+  o.name = name_arg(info, 0);
+  o.scope = scope_arg(info, 1);
+  o.observe = true;
+  try {
+    RwLockSegment segment(o);
+    return lock_info_object(env, segment.inspect());
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kNotFound) return env.Null();
+    throw to_js_error(env, e);
+  }
+}
+
+Napi::Object lock_info_object(Napi::Env env, const LockSnapshot& s) {
   Napi::Object o = Napi::Object::New(env);
   // A writer that still drains readers is waiting, not holding.
   bool holds = s.has_writer && s.writer_active;

@@ -10,6 +10,10 @@
 
 namespace interlock::napi {
 
+// The JS object for a lock's state (RwLockHandle.inspect, peekLock).
+Napi::Object lock_info_object(Napi::Env env, const LockSnapshot& snapshot);
+Napi::Value peek_lock(const Napi::CallbackInfo& info);
+
 class RwLockWrap : public Napi::ObjectWrap<RwLockWrap>, public EnvTeardownListener {
  public:
   static Napi::Function define(Napi::Env env);
