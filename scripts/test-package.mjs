@@ -1,0 +1,128 @@
+// npm run test:package: what a user gets from the registry. Packs the tarball, checks what is in it
+// and lints the package (publint), installs it into a fresh project with no compiler reachable and
+// PREBUILDS_ONLY=1, then runs an ESM consumer, a CommonJS consumer, a TypeScript consumer
+// (type-checked with module NodeNext) and the ESM consumer again under Wine with the Windows
+// node.exe. Run `npm run prebuildify` first (the npm script does).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import { root, runWindowsNode } from './wine.mjs';
+
+const failures = [];
+const check = (ok, what) => {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+};
+
+const work = mkdtempSync(join(tmpdir(), 'interlock-package-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+// 1. The tarball and what is in it.
+const packed = JSON.parse(
+  execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' }),
+)[0];
+const tarball = join(work, packed.filename);
+const files = packed.files.map((f) => f.path);
+console.log(`packed ${packed.filename}: ${files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`);
+const allowed = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^LICENSE$/,
+  /^binding\.gyp$/,
+  /^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)$/,
+  /^prebuilds\/(linux-x64|win32-x64)\/interlock\.[a-z.]*node$/,
+  /^src\/native\/.+\.(cc|h)$/,
+];
+const stray = files.filter((f) => !allowed.some((re) => re.test(f)));
+check(stray.length === 0, `nothing but the allowed files in the tarball${stray.length ? `: ${stray.join(', ')}` : ''}`);
+for (const required of [
+  'package.json',
+  'README.md',
+  'LICENSE',
+  'binding.gyp',
+  'dist/index.js',
+  'dist/index.d.ts',
+  'dist/index.js.map',
+  'dist/piscina.js',
+  'dist/piscina.d.ts',
+  'dist/cli/main.js',
+  'prebuilds/linux-x64/interlock.glibc.node',
+  'prebuilds/win32-x64/interlock.napi.node',
+  'src/native/addon.cc',
+]) {
+  check(files.includes(required), `the tarball has ${required}`);
+}
+
+// 2. Packaging lint on the unpacked package.
+const unpacked = join(work, 'unpacked');
+mkdirSync(unpacked);
+execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
+const pkgDir = join(unpacked, 'package');
+const { messages, pkg } = await publint({ pkgDir, level: 'suggestion', strict: true, pack: false });
+for (const m of messages) console.log(`  publint ${m.type}: ${formatMessage(m, pkg)}`);
+check(messages.length === 0, `publint: ${messages.length} message(s)`);
+
+// 3. A fresh project, installed with no compiler on PATH (a PATH holding only node and sh). Where
+// npm runs the package's install script (node-gyp-build), it finds the prebuild and builds nothing.
+const project = join(work, 'consumer');
+mkdirSync(project);
+writeFileSync(
+  join(project, 'package.json'),
+  JSON.stringify({ name: 'consumer', private: true, version: '1.0.0', type: 'module' }, null, 2),
+);
+const bin = join(work, 'bin');
+mkdirSync(bin);
+symlinkSync(process.execPath, join(bin, 'node'));
+symlinkSync('/bin/sh', join(bin, 'sh')); // npm runs lifecycle scripts through sh
+const npmCli = process.env.npm_execpath;
+if (!npmCli || !existsSync(npmCli)) throw new Error('run this through npm (npm run test:package)');
+const bare = { ...process.env, PATH: bin, PREBUILDS_ONLY: '1', CC: '/nonexistent/cc', CXX: '/nonexistent/c++' };
+for (const tool of ['cc', 'c++', 'g++', 'make', 'python3']) {
+  check(spawnSync('sh', ['-c', `PATH=${bin} command -v ${tool}`]).status !== 0, `no ${tool} on the install PATH`);
+}
+const install = spawnSync(process.execPath, [npmCli, 'install', tarball, '--no-audit', '--no-fund'], {
+  cwd: project,
+  env: bare,
+  encoding: 'utf8',
+});
+if (install.status !== 0) console.log(install.stdout, install.stderr);
+check(install.status === 0, 'npm install of the tarball, without a compiler');
+check(!existsSync(join(project, 'node_modules', 'interlock', 'build')), 'nothing was built on install');
+
+for (const f of ['esm.mjs', 'cjs.cjs', 'consumer.ts', 'tsconfig.json']) {
+  cpSync(join(root, 'scripts', 'package-consumers', f), join(project, f));
+}
+const runNode = (file) =>
+  spawnSync(process.execPath, [file], { cwd: project, env: bare, encoding: 'utf8', timeout: 60_000 });
+
+// 4. The consumers.
+const esm = runNode('esm.mjs');
+check(esm.status === 0 && esm.stdout.includes('esm ok'), `ESM consumer${esm.status ? `: ${esm.stderr}` : ''}`);
+const cjs = runNode('cjs.cjs');
+check(cjs.status === 0 && cjs.stdout.includes('cjs ok'), `CommonJS consumer${cjs.status ? `: ${cjs.stderr}` : ''}`);
+
+// The TypeScript consumer checks against the installed package's .d.ts with this project's
+// compiler and Node types.
+mkdirSync(join(project, 'node_modules', '@types'), { recursive: true });
+symlinkSync(join(root, 'node_modules', '@types', 'node'), join(project, 'node_modules', '@types', 'node'));
+const tsc = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+  {
+    cwd: project,
+    encoding: 'utf8',
+  },
+);
+if (tsc.status !== 0) console.log(tsc.stdout, tsc.stderr);
+check(tsc.status === 0, 'TypeScript consumer type-checks (module NodeNext)');
+
+// 5. The ESM consumer under Wine with the Windows node.exe and the win32-x64 prebuild.
+const windows = runWindowsNode(['esm.mjs'], { cwd: project, log: join(work, 'windows.log') });
+if (windows.status !== 0) console.log(windows.output);
+check(windows.status === 0 && windows.output.includes('esm ok'), 'ESM consumer under Wine (Windows node.exe)');
+
+console.log(failures.length ? `\n${failures.length} package check(s) failed` : '\nthe package is fine');
+process.exit(failures.length ? 1 : 0);
