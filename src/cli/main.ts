@@ -155,7 +155,11 @@ function unlink(args: string[]): number {
       );
     }
   }
-  unlinkObject(kind, name, global);
+  if (!unlinkObject(kind, name, global)) {
+    const why =
+      process.platform === 'win32' ? ': on Windows a name lives exactly as long as some process has it open' : '';
+    throw new CliError(`interlock: the ${kind} '${name}' was not removed${why}`, Exit.error);
+  }
   write(`removed ${kind} '${name}'`);
   return Exit.ok;
 }
