@@ -32,23 +32,25 @@ export async function runSchedule(schedule: Schedule, timeLimitMs = 20_000, ungu
       });
       children.push(child);
       let dying = false;
-      const ready = new Promise<void>((resolve) =>
+      // A child that dies before it is ready (it crashed opening the lock) must not hang the run:
+      // readiness also ends with its exit, which is then reported as a crash.
+      const ready = new Promise<void>((resolve) => {
         child.on('message', (m) => {
           if (m === 'ready') resolve();
           if (m === 'dying') dying = true;
-        }),
-      );
-      child.send(ops);
+        });
+        child.once('exit', () => resolve());
+      });
       const exited = once(child, 'exit').then(([code, signal]) => {
         // Its planned kill: SIGKILL here, TerminateProcess (an exit code, no signal) on Windows.
         if (dying && (signal === 'SIGKILL' || process.platform === 'win32')) parent.append('killed', 0, {}, p);
         else if (code === 0) parent.append('exited', 0, {}, p);
         else crashed.push({ p, code, signal });
       });
+      child.send(ops);
       return { ready, exited };
     });
-    await Promise.all(exits.map((e) => e.ready));
-    go.set();
+    // The time bound covers getting ready too.
     const timer = setTimeout(() => {
       children.forEach((c, p) => {
         if (c.exitCode === null && c.signalCode === null) {
@@ -57,6 +59,8 @@ export async function runSchedule(schedule: Schedule, timeLimitMs = 20_000, ungu
         }
       });
     }, timeLimitMs);
+    await Promise.all(exits.map((e) => e.ready));
+    go.set();
     await Promise.all(exits.map((e) => e.exited));
     clearTimeout(timer);
     return { events: readLog(logName), hung, crashed: crashed.filter((c) => !hung.includes(c.p)) };
