@@ -78,23 +78,23 @@ export function lineChart({ title, subtitle, xLabel, yLabel, series }) {
   const width = left + plotWidth + legendWidth;
   const height = top + plotHeight + 50;
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
-  const ymax = Math.max(...series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite), 1);
-  const step = 10 ** Math.floor(Math.log10(ymax));
-  const niceMax = Math.ceil(ymax / step) * step;
+  // Log scale: the series span several orders of magnitude (the C floor, the peers, interlock).
+  const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => Number.isFinite(v) && v > 0);
+  const lo = Math.floor(Math.log10(Math.min(...ys, 1)));
+  const hi = Math.ceil(Math.log10(Math.max(...ys, 10)));
   const xAt = (x) => left + (xs.length === 1 ? plotWidth / 2 : (xs.indexOf(x) / (xs.length - 1)) * plotWidth);
-  const yAt = (y) => top + plotHeight - (y / niceMax) * plotHeight;
+  const yAt = (y) => top + plotHeight - ((Math.log10(Math.max(y, 10 ** lo)) - lo) / Math.max(hi - lo, 1)) * plotHeight;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="13">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="12" y="24" font-size="15" font-weight="600" fill="#222">${escape(title)}</text>`,
   ];
   if (subtitle) parts.push(`<text x="12" y="44" fill="#666">${escape(subtitle)}</text>`);
-  for (let i = 0; i <= 4; i++) {
-    const v = (niceMax * i) / 4;
-    const y = yAt(v);
+  for (let e = lo; e <= hi; e++) {
+    const y = yAt(10 ** e);
     parts.push(
       `<line x1="${left}" y1="${y.toFixed(1)}" x2="${left + plotWidth}" y2="${y.toFixed(1)}" stroke="#e4e4e4"/>`,
-      `<text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" fill="#888" font-size="11">${escape(formatNumber(v))}</text>`,
+      `<text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" fill="#888" font-size="11">${escape(formatNumber(10 ** e))}</text>`,
     );
   }
   for (const x of xs) {

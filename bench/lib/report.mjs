@@ -269,7 +269,7 @@ export function render(run, chosen) {
     );
     charts['w6.svg'] = lineChart({
       title: 'W6: read acquisitions per second, all reader processes (higher is better)',
-      subtitle: `${machine.cores}-core machine`,
+      subtitle: `${machine.cores}-core machine; log scale`,
       xLabel: 'reader processes',
       yLabel: 'reads/s',
       series: ids.map((id) => ({
