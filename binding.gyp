@@ -64,6 +64,7 @@
           {
             "sources": [
               "src/native/napi/bell_watch_none.cc",
+              "src/native/platform/no_bell.cc",
               "src/native/platform/win32_segment.cc",
               "src/native/platform/win32_event.cc",
               "src/native/platform/win32_process.cc",

@@ -28,6 +28,7 @@ async function build(exe: string, core = join(native, 'core/rw_lock_segment.cc')
       ...modelSources,
       core,
       join(native, 'core/names.cc'),
+      join(native, 'platform/no_bell.cc'),
       '-o',
       exe,
     ],

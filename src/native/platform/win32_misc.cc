@@ -52,20 +52,4 @@ void crash_point(const char* point) {
   TerminateProcess(GetCurrentProcess(), 137);
 }
 
-// No doorbells on Windows: a Node event loop cannot wait on a named event without a thread of its
-// own, so the waiter thread's completion is the one path.
-int process_bell_fd() {
-  return -1;
-}
-bool ring_process_bell(uint64_t) {
-  return false;
-}
-int drain_process_bell(int) {
-  return 0;
-}
-void bell_listeners_changed(int) {}
-bool bell_has_listeners() {
-  return false;
-}
-
 }  // namespace interlock::platform

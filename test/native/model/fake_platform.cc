@@ -147,20 +147,6 @@ uint64_t random_u64() {
   return 0x1DEA5EEDull;
 }
 void crash_point(const char*) {}
-// No doorbells in the model: the park events are the whole wake-up protocol.
-int process_bell_fd() {
-  return -1;
-}
-bool ring_process_bell(uint64_t) {
-  return false;
-}
-int drain_process_bell(int) {
-  return 0;
-}
-void bell_listeners_changed(int) {}
-bool bell_has_listeners() {
-  return false;
-}
 void sleep_ms(uint32_t) {
   model::check_point("sleep");
 }
