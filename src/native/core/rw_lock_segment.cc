@@ -274,10 +274,17 @@ void RwLockSegment::wake_slot(uint32_t index) {
         platform::ParkEvent::open(park_prefix_ + std::to_string(index), &layout_->slots[index].park, scope_);
   }
   // An owner whose event loops listen on its doorbell serves the grant from the loop itself: one
-  // wake-up (the loop) instead of two (its waiter thread, then the loop). A ring that cannot be
-  // delivered (the owner is gone, or in another network namespace) falls back to the park event.
+  // wake-up (the loop) instead of two (its waiter thread, then the loop). Only for a waiting writer:
+  // the writers-waiting bit it keeps up stops anyone from taking the lock before its loop runs. A
+  // waiting reader holds nothing back, so a writer looping on the fast path could take the lock
+  // every time before the reader's loop got there: its waiter thread is woken too, and takes the
+  // read at once. A ring that cannot be delivered (the owner is gone, or in another network
+  // namespace) falls back to the park event.
   Slot& slot = layout_->slots[index];
-  if (slot.bell.load(kSeq) != 0 && platform::ring_process_bell(slot.owner.load(kSeq))) return;
+  if (slot.bell.load(kSeq) != 0) {
+    bool rung = platform::ring_process_bell(slot.owner.load(kSeq));
+    if (rung && (slot.flags.load(kSeq) & slot_flag::kWantWrite)) return;
+  }
   events_[index]->set();
 }
 
