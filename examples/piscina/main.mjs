@@ -5,6 +5,9 @@ import { RwLock, SharedMemory } from 'interlock';
 import { runLocked } from 'interlock/piscina';
 
 const name = `example-pool-${process.pid}`;
+// Held open here for the whole run: on Windows a named mapping lives only while someone has it open,
+// and the pool's Workers come and go.
+const memory = SharedMemory.open(name, { size: 4096 });
 const pool = new Piscina({ filename: new URL('./task.mjs', import.meta.url).href, maxThreads: 4 });
 const spec = (mode, add = 0) => ({ lock: name, mode, memory: { name, size: 4096 }, data: { add }, timeout: 5000 });
 
@@ -19,7 +22,6 @@ const total = await runLocked(pool, spec('read'));
 console.log(`total = ${total} (expected ${(40 * 41) / 2})`);
 
 // An abort reaches the lock wait inside the Worker: nothing stays held or queued.
-const memory = SharedMemory.open(name, { size: 4096 });
 const controller = new AbortController();
 const blocked = runLocked(pool, spec('write', 1000), { signal: controller.signal });
 setTimeout(() => controller.abort(), 10);
