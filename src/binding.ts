@@ -6,6 +6,8 @@ import { nativeError } from './errors.js';
 export const enum Status {
   Granted = 0,
   TimedOut = 1,
+  /** The process holds 2^20 guards of that lock already: nothing was granted. */
+  TooManyGuards = 2,
 }
 
 /** Called once per completed asynchronous request, on the thread that made it. */
@@ -55,6 +57,8 @@ export interface NativeNamedEvent {
   reset(): void;
   isSet(): boolean;
   manualReset(): boolean;
+  /** This open created the event. */
+  created(): boolean;
   /** 1: satisfied now; 0: timed out now; < 0: queued as request -r. */
   wait(timeoutMs: number): number;
   cancel(requestId: number): boolean;
@@ -76,7 +80,7 @@ export const enum ObjectKind {
 
 interface Addon {
   setCallbacks(
-    dispatch: (requestId: number, status: Status, token: number) => void,
+    dispatch: (requestId: number, status: Status, token: number) => boolean,
     makeError: typeof nativeError,
   ): void;
   unlink(kind: ObjectKind, name: string, global: boolean): boolean;
@@ -96,12 +100,18 @@ interface Addon {
     create: 0 | 1 | 2,
     mode: number,
     global: boolean,
+    maxSize: number,
   ) => NativeSharedMemory;
 }
 
 const require = createRequire(import.meta.url);
 const loadBinding = require('node-gyp-build') as (dir: string) => unknown;
-export const addon = loadBinding(fileURLToPath(new URL('..', import.meta.url))) as Addon;
+// INTERLOCK_ADDON: the path of another build of the addon to load (the sanitizer runs of the test
+// suite use it); otherwise the local build, then the prebuild for this platform.
+const override = process.env.INTERLOCK_ADDON;
+export const addon = (
+  override ? require(override) : loadBinding(fileURLToPath(new URL('..', import.meta.url)))
+) as Addon;
 
 const pending = new Map<number, Completion>();
 
@@ -115,9 +125,12 @@ export function forgetRequest(requestId: number): void {
   pending.delete(requestId);
 }
 
+// Returns whether the completion was taken: one nobody waits for any more (closed, aborted) gives
+// back natively what it carries (a lock grant, a consumed auto-reset signal).
 addon.setCallbacks((requestId, status, token) => {
   const completion = pending.get(requestId);
-  if (completion === undefined) return;
+  if (completion === undefined) return false;
   pending.delete(requestId);
   completion(status, token);
+  return true;
 }, nativeError);

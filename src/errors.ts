@@ -8,6 +8,8 @@ export type InterlockErrorCode =
   | 'ERR_SIZE_MISMATCH'
   | 'ERR_INCOMPATIBLE'
   | 'ERR_TOO_MANY_PROCESSES'
+  | 'ERR_TOO_MANY_GUARDS'
+  | 'ERR_NO_SPACE'
   | 'ERR_CLOSED'
   | 'ERR_NOT_HELD'
   | 'ERR_PERMISSION'

@@ -1,5 +1,5 @@
 export { InterlockError, LockTimeoutError, type InterlockErrorCode } from './errors.js';
-export { SharedMemory, type SharedMemoryOptions } from './shared-memory.js';
+export { SharedMemory, MAX_SHARED_MEMORY_SIZE, type SharedMemoryOptions } from './shared-memory.js';
 export { NamedEvent, type NamedEventOptions } from './named-event.js';
 export { RwLock, type RwLockOptions, type LockInfo, type Holder } from './rwlock.js';
 export { LockGuard } from './lock-guard.js';

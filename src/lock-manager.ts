@@ -1,13 +1,10 @@
 // The Web Locks API (navigator.locks) over RwLock, for every process of the machine.
-import * as fs from 'node:fs';
 import { addon, type NativeLockInfo } from './binding.js';
 import { InterlockError, LockTimeoutError, invalidArg } from './errors.js';
 import type { LockGuard } from './lock-guard.js';
 import { MAX_NAME_LENGTH, checkPrefix, decodeName, encodeName } from './lock-names.js';
 import { LockRegistry } from './lock-registry.js';
 import {
-  DEFAULT_MAX_PROCESSES,
-  DEFAULT_MODE,
   abortReason,
   checkBoolean,
   checkCommon,
@@ -142,7 +139,7 @@ export class LockManager {
   readonly #registry: LockRegistry;
 
   constructor(options?: LockManagerOptions) {
-    const o = checkObject<LockManagerOptions>(options, 'options');
+    const o = checkObject<LockManagerOptions>(options, 'options', ['prefix', 'scope']);
     this.prefix = o.prefix === undefined ? DEFAULT_LOCK_PREFIX : checkPrefix(o.prefix);
     this.scope = checkCommon({ scope: o.scope }).global ? 'global' : 'local';
     // '-.' never occurs in a mapped name: nothing else of the prefix can be called this.
@@ -245,7 +242,13 @@ export class LockManager {
     const rawOptions = args.length >= 2 ? args[0] : undefined;
     const callback = args.length >= 2 ? args[1] : args[0];
     if (typeof name !== 'string') throw new InterlockError('ERR_INVALID_NAME', 'the lock name must be a string');
-    const o = checkObject<LockRequestOptions & { steal?: unknown }>(rawOptions ?? undefined, 'options');
+    const o = checkObject<LockRequestOptions & { steal?: unknown }>(rawOptions ?? undefined, 'options', [
+      'mode',
+      'ifAvailable',
+      'steal',
+      'signal',
+      'timeout',
+    ]);
     const mode = o.mode === undefined ? 'exclusive' : o.mode;
     if (mode !== 'exclusive' && mode !== 'shared') throw invalidArg(`options.mode must be 'exclusive' or 'shared'`);
     const ifAvailable = checkBoolean(o.ifAvailable, 'options.ifAvailable', false);
@@ -309,23 +312,9 @@ export class LockManager {
   }
 
   #inspect(osName: string): NativeLockInfo | null {
-    // Never create a lock only to look at it (a name of the registry may have been unlinked since).
-    // Linux keeps the lock objects in /dev/shm; a Windows object exists only while a process has it
-    // open, so opening one that is gone only makes an empty lock that goes away with the handle.
-    if (process.platform === 'linux' && !fs.existsSync(`/dev/shm/interlock.lock.${osName}`)) return null;
-    let handle;
-    try {
-      handle = new addon.RwLockHandle(osName, DEFAULT_MAX_PROCESSES, DEFAULT_MODE, this.scope === 'global');
-    } catch (error) {
-      // Every slot of that lock is taken by live processes: it cannot be looked at from here.
-      if (error instanceof InterlockError && error.code === 'ERR_TOO_MANY_PROCESSES') return null;
-      throw error;
-    }
-    try {
-      return handle.inspect();
-    } finally {
-      handle.close();
-    }
+    // A look that attaches to nothing and creates nothing (a name of the registry may have been
+    // unlinked since, and every slot of the lock may be taken): dead holders show as not alive.
+    return addon.peekLock(osName, this.scope === 'global');
   }
 
   #query(): LockManagerSnapshot {

@@ -1,6 +1,8 @@
 import { ObjectKind, Status, addon, forgetRequest, onCompletion, type NativeNamedEvent } from './binding.js';
 import { InterlockError } from './errors.js';
 import {
+  COMMON_KEYS,
+  SCOPE_KEYS,
   abortReason,
   checkAcquire,
   checkBoolean,
@@ -12,11 +14,20 @@ import {
 } from './options.js';
 
 export interface NamedEventOptions extends CommonOptions {
-  /** `true` (default): stays set until reset(); `false`: each set() releases one waiter. */
+  /**
+   * `true` (default for a new event): stays set until reset(); `false`: each set() releases one
+   * waiter. Fixed by the creator: given when opening an existing event of the other type, it fails
+   * with `ERR_INCOMPATIBLE`.
+   */
   manualReset?: boolean;
-  /** Whether a newly created event starts set. Default `false`. */
+  /**
+   * Whether the event starts set, if this call creates it (default `false`). An existing event keeps
+   * its state; `created` tells which happened.
+   */
   initialState?: boolean;
 }
+
+const OPEN_KEYS = ['manualReset', 'initialState', ...COMMON_KEYS] as const;
 
 /**
  * A named event shared across processes, manual-reset or auto-reset, like a Windows event object.
@@ -24,27 +35,39 @@ export interface NamedEventOptions extends CommonOptions {
  */
 export class NamedEvent implements Disposable {
   readonly name: string;
+  /** This open created the event (so `manualReset` and `initialState` were this call's). */
+  readonly created: boolean;
   #handle: NativeNamedEvent | null;
   readonly #pending = new Map<number, (error: unknown) => void>();
 
   private constructor(name: string, handle: NativeNamedEvent) {
     this.name = name;
     this.#handle = handle;
+    this.created = handle.created();
   }
 
   static open(name: string, options?: NamedEventOptions): NamedEvent {
     checkName(name);
-    const o = checkObject<NamedEventOptions>(options, 'options');
+    const o = checkObject<NamedEventOptions>(options, 'options', OPEN_KEYS);
     const { global, mode } = checkCommon(o);
     const manualReset = checkBoolean(o.manualReset, 'options.manualReset', true);
     const initialState = checkBoolean(o.initialState, 'options.initialState', false);
-    return new NamedEvent(name, new addon.NamedEventHandle(name, manualReset, initialState, mode, global));
+    const handle = new addon.NamedEventHandle(name, manualReset, initialState, mode, global);
+    if (o.manualReset !== undefined && handle.manualReset() !== manualReset) {
+      handle.close();
+      const kind = (manual: boolean) => (manual ? 'manual-reset' : 'auto-reset');
+      throw new InterlockError(
+        'ERR_INCOMPATIBLE',
+        `the event '${name}' exists as ${kind(!manualReset)}, not ${kind(manualReset)} (fixed by its creator)`,
+      );
+    }
+    return new NamedEvent(name, handle);
   }
 
   /** Removes the name; processes that have it open keep using their event. True if a name was removed. */
   static unlink(name: string, options?: Pick<CommonOptions, 'scope'>): boolean {
     checkName(name);
-    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options'));
+    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options', SCOPE_KEYS));
     return addon.unlink(ObjectKind.Event, name, global);
   }
 
@@ -87,14 +110,10 @@ export class NamedEvent implements Disposable {
       };
       const onAbort = () => {
         finish();
-        if (!handle.cancel(requestId)) {
-          // The wait completed on its way to us: an auto-reset signal it took is passed on.
-          onCompletion(requestId, (status) => {
-            if (status === Status.Granted && this.#handle !== null && !handle.manualReset()) handle.set();
-          });
-        } else {
-          forgetRequest(requestId);
-        }
+        // An auto-reset signal already consumed for this wait goes back to the event natively: in
+        // cancel(), or when its completion finds nobody waiting for it.
+        handle.cancel(requestId);
+        forgetRequest(requestId);
         reject(abortReason(signal!));
       };
       onCompletion(requestId, (status) => {

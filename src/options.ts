@@ -35,11 +35,28 @@ export function checkName(name: unknown): string {
   return name;
 }
 
-export function checkObject<T extends object>(options: unknown, what: string): Partial<T> {
+/**
+ * An options object (or undefined) whose own keys are all among `keys`: a misspelt option fails
+ * loudly instead of being ignored (`{ timout: 10 }` would otherwise wait forever).
+ */
+export function checkObject<T extends object>(
+  options: unknown,
+  what: string,
+  keys: readonly (keyof T & string)[],
+): Partial<T> {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw invalidArg(`${what} must be an object`);
+  for (const key in options) {
+    if (!Object.hasOwn(options, key) || keys.includes(key as keyof T & string)) continue;
+    const known = keys.length === 0 ? 'it takes none' : `the known ones are ${keys.join(', ')}`;
+    throw invalidArg(`${what} has an unknown key ${JSON.stringify(key)} (${known})`);
+  }
   return options as Partial<T>;
 }
+
+export const COMMON_KEYS = ['scope', 'mode'] as const;
+export const SCOPE_KEYS = ['scope'] as const;
+export const ACQUIRE_KEYS = ['timeout', 'signal'] as const;
 
 export function checkCommon(options: CommonOptions): { global: boolean; mode: number } {
   const { scope = 'local', mode = DEFAULT_MODE } = options;
@@ -50,13 +67,16 @@ export function checkCommon(options: CommonOptions): { global: boolean; mode: nu
   return { global: scope === 'global', mode };
 }
 
-/** Returns the timeout in ms, with -1 for "no deadline". */
+/** Timeouts from this long on wait like Infinity: a century, far past any real deadline. */
+export const FOREVER_MS = 100 * 365.25 * 24 * 3600 * 1000;
+
+/** Returns the timeout in ms, with -1 for "no deadline" (Infinity, or a century and more). */
 export function checkTimeout(timeout: unknown): number {
-  if (timeout === undefined || timeout === Infinity) return -1;
+  if (timeout === undefined) return -1;
   if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
     throw invalidArg('options.timeout must be a non-negative number of milliseconds (or Infinity)');
   }
-  return timeout;
+  return timeout >= FOREVER_MS ? -1 : timeout;
 }
 
 export function checkSignal(signal: unknown): AbortSignal | undefined {
@@ -66,7 +86,7 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
 }
 
 export function checkAcquire(options: unknown): { timeout: number; signal: AbortSignal | undefined } {
-  const o = checkObject<AcquireOptions>(options, 'options');
+  const o = checkObject<AcquireOptions>(options, 'options', ACQUIRE_KEYS);
   return { timeout: checkTimeout(o.timeout), signal: checkSignal(o.signal) };
 }
 

@@ -7,11 +7,12 @@ import {
   type NativeLockInfo,
   type NativeRwLock,
 } from './binding.js';
-import { InterlockError, LockTimeoutError } from './errors.js';
+import { InterlockError, LockTimeoutError, invalidArg } from './errors.js';
 import { LockGuard, type GuardOwner } from './lock-guard.js';
 import {
-  DEFAULT_MAX_PROCESSES,
+  COMMON_KEYS,
   MAX_PROCESSES_LIMIT,
+  SCOPE_KEYS,
   abortReason,
   checkAcquire,
   checkCommon,
@@ -23,7 +24,10 @@ import {
 } from './options.js';
 
 export interface RwLockOptions extends CommonOptions {
-  /** Process slots, fixed by whoever creates the lock (1 to 1024). Default 64. */
+  /**
+   * Process slots, fixed by whoever creates the lock (1 to 1024; 64 when the creator gives none).
+   * Given when opening an existing lock, it must match: otherwise `ERR_INCOMPATIBLE`.
+   */
   maxProcesses?: number;
 }
 
@@ -52,6 +56,10 @@ export interface LockInfo {
 
 type Mode = 'read' | 'write';
 
+function tooManyGuards(name: string): InterlockError {
+  return new InterlockError('ERR_TOO_MANY_GUARDS', `this process already holds 2^20 guards of the lock '${name}'`);
+}
+
 function lockInfo(name: string, info: NativeLockInfo): LockInfo {
   return {
     name,
@@ -66,6 +74,16 @@ function lockInfo(name: string, info: NativeLockInfo): LockInfo {
 }
 
 /**
+ * Locks with held guards. A held lock is released only by `release()`, `close()`, or the end of its
+ * thread or process, never by the garbage collector: a handle that holds something stays reachable
+ * from here, like a mutex nobody unlocked, even when the program dropped every reference to it.
+ * (Pending requests keep theirs through the completion table of ./binding.ts.)
+ */
+const holding = new Set<RwLock>();
+
+const OPEN_KEYS = ['maxProcesses', ...COMMON_KEYS] as const;
+
+/**
  * A reader/writer lock shared by every process and thread that opens the same name. Writers are
  * preferred; waits run on a native waiter thread, never on the event loop or the libuv threadpool.
  */
@@ -73,6 +91,7 @@ export class RwLock implements Disposable, GuardOwner {
   readonly name: string;
   #handle: NativeRwLock | null;
   readonly #pending = new Map<number, (error: unknown) => void>();
+  #held = 0; // guards of this handle not yet released
 
   private constructor(name: string, handle: NativeRwLock) {
     this.name = name;
@@ -81,11 +100,12 @@ export class RwLock implements Disposable, GuardOwner {
 
   static open(name: string, options?: RwLockOptions): RwLock {
     checkName(name);
-    const o = checkObject<RwLockOptions>(options, 'options');
+    const o = checkObject<RwLockOptions>(options, 'options', OPEN_KEYS);
     const { global, mode } = checkCommon(o);
+    // 0: the caller does not care; an existing lock keeps its count, a new one gets the default.
     const maxProcesses =
       o.maxProcesses === undefined
-        ? DEFAULT_MAX_PROCESSES
+        ? 0
         : checkPositiveInteger(o.maxProcesses, 'options.maxProcesses', MAX_PROCESSES_LIMIT);
     return new RwLock(name, new addon.RwLockHandle(name, maxProcesses, mode, global));
   }
@@ -96,7 +116,7 @@ export class RwLock implements Disposable, GuardOwner {
    */
   static unlink(name: string, options?: Pick<CommonOptions, 'scope'>): boolean {
     checkName(name);
-    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options'));
+    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options', SCOPE_KEYS));
     return addon.unlink(ObjectKind.Lock, name, global);
   }
 
@@ -122,14 +142,14 @@ export class RwLock implements Disposable, GuardOwner {
     return this.#try('write');
   }
 
-  async withRead<T>(fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
-    using guard = await this.read(options);
-    return await fn(guard);
+  /** Runs `fn` under the read lock and releases it when `fn` settles. */
+  withRead<T>(fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    return this.#with('read', fn, options);
   }
 
-  async withWrite<T>(fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
-    using guard = await this.write(options);
-    return await fn(guard);
+  /** Runs `fn` under the write lock and releases it when `fn` settles. */
+  withWrite<T>(fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    return this.#with('write', fn, options);
   }
 
   inspect(): LockInfo {
@@ -142,7 +162,7 @@ export class RwLock implements Disposable, GuardOwner {
    */
   static peek(name: string, options?: Pick<CommonOptions, 'scope'>): LockInfo | null {
     checkName(name);
-    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options'));
+    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options', SCOPE_KEYS));
     const info = addon.peekLock(name, global);
     return info === null ? null : lockInfo(name, info);
   }
@@ -153,6 +173,8 @@ export class RwLock implements Disposable, GuardOwner {
     const handle = this.#handle;
     this.#handle = null;
     handle.close();
+    this.#held = 0;
+    holding.delete(this);
     const error = new InterlockError('ERR_CLOSED', `the lock '${this.name}' was closed`);
     for (const reject of [...this.#pending.values()]) reject(error);
   }
@@ -163,7 +185,7 @@ export class RwLock implements Disposable, GuardOwner {
 
   /** @internal */
   releaseGuard(guardId: number): void {
-    this.#handle?.release(guardId);
+    if (this.#handle?.release(guardId) === true && --this.#held === 0) holding.delete(this);
   }
 
   /** @internal */
@@ -181,9 +203,23 @@ export class RwLock implements Disposable, GuardOwner {
     return this.#handle;
   }
 
+  /** A guard for a grant (token: guardId * 2 + abandoned); the handle now holds something. */
+  #guard(mode: Mode, token: number): LockGuard {
+    if (this.#held++ === 0) holding.add(this);
+    return new LockGuard(this, mode, token);
+  }
+
+  async #with<T>(mode: Mode, fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw invalidArg(`with${mode === 'write' ? 'Write' : 'Read'}() needs a function to run under the lock`);
+    }
+    using guard = await this.#acquire(mode, options);
+    return await fn(guard);
+  }
+
   #try(mode: Mode): LockGuard | null {
     const token = this.#native().tryAcquire(mode === 'write' ? 1 : 0);
-    return token === 0 ? null : new LockGuard(this, mode, token);
+    return token === 0 ? null : this.#guard(mode, token);
   }
 
   #acquire(mode: Mode, options: AcquireOptions | undefined): Promise<LockGuard> {
@@ -199,12 +235,17 @@ export class RwLock implements Disposable, GuardOwner {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const m = mode === 'write' ? 1 : 0;
     const timedOut = () => new LockTimeoutError(`timed out after ${timeout} ms waiting to ${mode} '${this.name}'`);
-    if (timeout === 0) {
-      const token = handle.tryAcquire(m);
-      return token === 0 ? Promise.reject(timedOut()) : Promise.resolve(new LockGuard(this, mode, token));
+    let r: number;
+    try {
+      if (timeout === 0) {
+        const token = handle.tryAcquire(m);
+        return token === 0 ? Promise.reject(timedOut()) : Promise.resolve(this.#guard(mode, token));
+      }
+      r = handle.acquire(m, timeout);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const r = handle.acquire(m, timeout);
-    if (r > 0) return Promise.resolve(new LockGuard(this, mode, r));
+    if (r > 0) return Promise.resolve(this.#guard(mode, r));
     const requestId = -r;
     return new Promise<LockGuard>((resolve, reject) => {
       const finish = () => {
@@ -213,19 +254,16 @@ export class RwLock implements Disposable, GuardOwner {
       };
       const onAbort = () => {
         finish();
-        if (handle.cancel(requestId)) {
-          forgetRequest(requestId);
-        } else {
-          // Granted on its way to us: give it back at once.
-          onCompletion(requestId, (status, token) => {
-            if (status === Status.Granted) handle.release(Math.floor(token / 2));
-          });
-        }
+        // A grant already on its way to us is released natively: by cancel() (revoked), or when
+        // its completion finds nobody waiting for it.
+        handle.cancel(requestId);
+        forgetRequest(requestId);
         reject(abortReason(signal!));
       };
       onCompletion(requestId, (status, token) => {
         finish();
-        if (status === Status.Granted) resolve(new LockGuard(this, mode, token));
+        if (status === Status.Granted) resolve(this.#guard(mode, token));
+        else if (status === Status.TooManyGuards) reject(tooManyGuards(this.name));
         else reject(timedOut());
       });
       this.#pending.set(requestId, (error) => {

@@ -1,9 +1,27 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { ObjectKind, addon, type NativeSharedMemory } from './binding.js';
 import { invalidArg } from './errors.js';
-import { checkCommon, checkName, checkObject, checkPositiveInteger, type CommonOptions } from './options.js';
+import {
+  COMMON_KEYS,
+  SCOPE_KEYS,
+  checkCommon,
+  checkName,
+  checkObject,
+  checkPositiveInteger,
+  type CommonOptions,
+} from './options.js';
+
+/** The largest segment one Buffer can view in this Node.js (`buffer.constants.MAX_LENGTH`). */
+export const MAX_SHARED_MEMORY_SIZE = bufferConstants.MAX_LENGTH;
+
+const OPEN_KEYS = ['size', 'create', ...COMMON_KEYS] as const;
 
 export interface SharedMemoryOptions extends CommonOptions {
-  /** Bytes; required to create. Opening an existing segment with a larger size fails. */
+  /**
+   * Bytes, 1 to `MAX_SHARED_MEMORY_SIZE` (`buffer.constants.MAX_LENGTH`); required to create. Opening
+   * an existing segment with a larger size fails. A new segment's pages are reserved at creation:
+   * no room is `ERR_NO_SPACE` then, never a crash on first write.
+   */
   size?: number;
   /** `true` (default): open or create; `'exclusive'`: create, fail if it exists; `false`: open only. */
   create?: boolean | 'exclusive';
@@ -30,22 +48,25 @@ export class SharedMemory implements Disposable {
 
   static open(name: string, options?: SharedMemoryOptions): SharedMemory {
     checkName(name);
-    const o = checkObject<SharedMemoryOptions>(options, 'options');
+    const o = checkObject<SharedMemoryOptions>(options, 'options', OPEN_KEYS);
     const { global, mode } = checkCommon(o);
     const create = o.create ?? true;
     if (create !== true && create !== false && create !== 'exclusive') {
       throw invalidArg(`options.create must be true, false or 'exclusive'`);
     }
-    const size = o.size === undefined ? 0 : checkPositiveInteger(o.size, 'options.size');
+    const size = o.size === undefined ? 0 : checkPositiveInteger(o.size, 'options.size', MAX_SHARED_MEMORY_SIZE);
     if (create === 'exclusive' && size === 0) throw invalidArg(`options.size is required with create: 'exclusive'`);
     const createMode = create === true ? 0 : create === 'exclusive' ? 1 : 2;
-    return new SharedMemory(name, new addon.SharedMemoryHandle(name, size, createMode, mode, global));
+    return new SharedMemory(
+      name,
+      new addon.SharedMemoryHandle(name, size, createMode, mode, global, MAX_SHARED_MEMORY_SIZE),
+    );
   }
 
   /** Removes the name; processes that have it open keep their mapping. True if a name was removed. */
   static unlink(name: string, options?: Pick<CommonOptions, 'scope'>): boolean {
     checkName(name);
-    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options'));
+    const { global } = checkCommon(checkObject<CommonOptions>(options, 'options', SCOPE_KEYS));
     return addon.unlink(ObjectKind.Memory, name, global);
   }
 

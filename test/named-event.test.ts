@@ -108,7 +108,10 @@ test('initialState and close(): pending waits reject with ERR_CLOSED', async (t)
   t.teardown(() => unlinkAll(name));
   const a = NamedEvent.open(name, { initialState: true });
   t.true(a.isSet());
-  const b = NamedEvent.open(name, { initialState: false, manualReset: false });
+  t.true(a.created);
+  t.throws(() => NamedEvent.open(name, { manualReset: false }), { code: 'ERR_INCOMPATIBLE' });
+  const b = NamedEvent.open(name, { initialState: false });
+  t.false(b.created);
   t.true(b.isSet(), 'the creator decides the initial state');
   t.true(b.manualReset, 'and the reset mode');
   a.reset();

@@ -43,6 +43,7 @@ Napi::Value object_size(const Napi::CallbackInfo& info) {
   o.os_name = os_object_name(k, name_arg(info, 1));
   o.scope = scope_arg(info, 2);
   o.create = platform::CreateMode::kOpenOnly;
+  o.read_only = true;
   try {
     return Napi::Number::New(env, static_cast<double>(platform::Segment::open(o)->size()));
   } catch (const Error& e) {

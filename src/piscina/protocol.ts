@@ -8,7 +8,7 @@ import {
   MAX_PROCESSES_LIMIT,
   type Scope,
 } from '../options.js';
-import type { LockedMemorySpec, LockedTaskSpec, LockMode } from './types.js';
+import type { LockedMemorySpec, LockedTaskInput, LockMode } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // The protocol shared by both sides.
@@ -57,7 +57,16 @@ export interface CheckedSpec {
 
 /** Validates a spec (the same checks on both sides), with exact InterlockError codes. */
 export function checkSpec(spec: unknown): CheckedSpec {
-  const s = checkObject<LockedTaskSpec<unknown>>(spec, 'the locked task');
+  const s = checkObject<LockedTaskInput<unknown>>(spec, 'the locked task', [
+    'lock',
+    'mode',
+    'data',
+    'memory',
+    'timeout',
+    'scope',
+    'maxProcesses',
+    'control',
+  ]);
   checkName(s.lock);
   if (s.mode !== 'read' && s.mode !== 'write') throw invalidArg(`mode must be 'read' or 'write'`);
   if (s.timeout !== undefined) checkTimeout(s.timeout);
@@ -67,7 +76,7 @@ export function checkSpec(spec: unknown): CheckedSpec {
   if (s.maxProcesses !== undefined) checkPositiveInteger(s.maxProcesses, 'maxProcesses', MAX_PROCESSES_LIMIT);
   let memory: CheckedSpec['memory'];
   if (s.memory !== undefined) {
-    const m = checkObject<LockedMemorySpec>(s.memory, 'memory');
+    const m = checkObject<LockedMemorySpec>(s.memory, 'memory', ['name', 'size', 'create']);
     checkName(m.name);
     if (m.size !== undefined) checkPositiveInteger(m.size, 'memory.size');
     if (m.create !== undefined && typeof m.create !== 'boolean') throw invalidArg('memory.create must be a boolean');

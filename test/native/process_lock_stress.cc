@@ -30,10 +30,11 @@ struct Sink : CompletionSink {
   std::mutex mu;
   std::condition_variable cv;
   std::map<uint64_t, Completion> done;
-  void deliver(const Completion& c) override {
+  bool deliver(const Completion& c) override {
     std::lock_guard<std::mutex> lk(mu);
     done[c.request_id] = c;
     cv.notify_all();
+    return true;
   }
   bool wait(uint64_t id, int ms, Completion* out) {
     std::unique_lock<std::mutex> lk(mu);

@@ -8,20 +8,37 @@
 
 namespace interlock {
 
-enum class CompletionStatus : uint32_t { kGranted = 0, kTimedOut = 1 };
+// kTooManyGuards: the process already holds 2^20 guards of that lock; nothing was granted.
+enum class CompletionStatus : uint32_t { kGranted = 0, kTimedOut = 1, kTooManyGuards = 2 };
+
+class CompletionSource;
 
 struct Completion {
-  uint64_t request_id;
-  CompletionStatus status;
-  uint64_t guard_id;  // 0 unless a lock was granted
-  bool abandoned;     // the lock was poisoned when granted
+  uint64_t request_id = 0;
+  CompletionStatus status = CompletionStatus::kGranted;
+  uint64_t guard_id = 0;   // 0 unless a lock was granted
+  bool abandoned = false;  // the lock was poisoned when granted
+  // What made it: told whether JavaScript took it (null: nothing to give back either way).
+  std::shared_ptr<CompletionSource> source;
+};
+
+// A completion carries something (a lock grant, a consumed auto-reset signal) that must not be lost
+// when nobody takes it: its request was closed or aborted, or its env ended, while it was on its way.
+class CompletionSource {
+ public:
+  virtual ~CompletionSource() = default;
+  // Any thread, with no lock of the caller's held. claimed: its request's promise settled with it.
+  // Otherwise what it carries goes back (the grant is released, the signal set again).
+  virtual void settled(const Completion& completion, bool claimed) = 0;
 };
 
 class CompletionSink {
  public:
   virtual ~CompletionSink() = default;
-  // Called from waiter threads; must not block and must tolerate a closing env.
-  virtual void deliver(const Completion& completion) = 0;
+  // Called from waiter threads with the source's own mutex held: must not block, and must not call
+  // back into the source. False: the env is gone and will never take it; the caller gives back at
+  // once what it carries.
+  virtual bool deliver(const Completion& completion) = 0;
 };
 
 // Request and guard ids: unique in the process, never 0, never reused.

@@ -34,21 +34,44 @@ uint64_t EventWaiter::enqueue(uint64_t deadline_ms, std::shared_ptr<CompletionSi
   return id;
 }
 
-bool EventWaiter::cancel(uint64_t request_id) {
+EventWaiter::Cancelled EventWaiter::cancel(uint64_t request_id) {
   std::lock_guard<std::mutex> lk(mu_);
+  if (in_flight_.erase(request_id) > 0) {
+    event_->set();  // the signal it consumed goes to the next waiter
+    return Cancelled::kSignalReturned;
+  }
   auto it = std::find_if(waits_.begin(), waits_.end(), [&](const Wait& w) { return w.id == request_id; });
-  if (it == waits_.end()) return false;
+  if (it == waits_.end()) return Cancelled::kAlreadyComplete;
   waits_.erase(it);
   event_->interrupt();
-  return true;
+  return Cancelled::kDequeued;
 }
 
 uint32_t EventWaiter::cancel_all() {
   std::lock_guard<std::mutex> lk(mu_);
   auto n = static_cast<uint32_t>(waits_.size());
   waits_.clear();
+  // Closed (or its env ended) before JavaScript took them: nobody will, so the signals go back.
+  for (size_t i = 0; i < in_flight_.size(); ++i) event_->set();
+  in_flight_.clear();
   event_->interrupt();
   return n;
+}
+
+void EventWaiter::settled(const Completion& completion, bool claimed) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (in_flight_.erase(completion.request_id) > 0 && !claimed) event_->set();
+}
+
+void EventWaiter::complete(const Wait& wait, CompletionStatus status) {
+  // Only a granted auto-reset wait carries something (the signal it consumed).
+  bool carries = status == CompletionStatus::kGranted && !event_->manual_reset();
+  Completion c{wait.id, status, 0, false, carries ? shared_from_this() : nullptr};
+  if (carries) in_flight_.insert(wait.id);
+  if (!wait.sink->deliver(c) && carries) {
+    in_flight_.erase(wait.id);
+    event_->set();
+  }
 }
 
 // Completes what the event satisfies now. True if anything completed.
@@ -57,7 +80,7 @@ bool EventWaiter::satisfy() {
   if (event_->manual_reset()) {
     for (auto it = waits_.begin(); it != waits_.end();) {
       if (event_->try_take(it->ticket)) {
-        it->sink->deliver({it->id, CompletionStatus::kGranted, 0, false});
+        complete(*it, CompletionStatus::kGranted);
         it = waits_.erase(it);
         any = true;
       } else {
@@ -67,8 +90,7 @@ bool EventWaiter::satisfy() {
     return any;
   }
   while (!waits_.empty() && event_->try_take(0)) {  // one waiter per signal, oldest first
-    Wait& w = waits_.front();
-    w.sink->deliver({w.id, CompletionStatus::kGranted, 0, false});
+    complete(waits_.front(), CompletionStatus::kGranted);
     waits_.pop_front();
     any = true;
   }
@@ -84,7 +106,7 @@ void EventWaiter::waiter_main() {
     uint64_t earliest = kNoDeadline;
     for (auto it = waits_.begin(); it != waits_.end();) {
       if (it->deadline <= now) {
-        it->sink->deliver({it->id, CompletionStatus::kTimedOut, 0, false});
+        complete(*it, CompletionStatus::kTimedOut);
         it = waits_.erase(it);
       } else {
         earliest = std::min(earliest, it->deadline);

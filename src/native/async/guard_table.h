@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <vector>
 
 namespace interlock {
@@ -16,14 +15,18 @@ class GuardTable {
   static constexpr unsigned kIndexBits = 20;
   static constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
 
-  // Never returns 0. Throws std::length_error with 2^20 guards live at once.
+  static constexpr size_t kCapacity = size_t{1} << kIndexBits;
+
+  // How many more guards fit (callers check before they take a lock on the segment).
+  size_t available() const { return kCapacity - (entries_.size() - free_.size()); }
+
+  // Never returns 0. Only with available() > 0.
   uint64_t insert(const Record& record) {
     uint32_t index;
     if (!free_.empty()) {
       index = free_.back();
       free_.pop_back();
     } else {
-      if (entries_.size() > kIndexMask) throw std::length_error("more than 2^20 guards held on one lock");
       index = static_cast<uint32_t>(entries_.size());
       entries_.emplace_back();
     }

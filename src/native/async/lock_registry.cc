@@ -1,5 +1,6 @@
 #include "async/lock_registry.h"
 
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -11,6 +12,11 @@ namespace {
 
 struct Registry {
   std::mutex mu;
+  // An entry stays while its lock is being destroyed (on whichever thread dropped the last
+  // reference, a waiter thread perhaps): an open of that name waits for the slot to be given back
+  // instead of making a second lock beside it (with maxProcesses: 1, a spurious
+  // ERR_TOO_MANY_PROCESSES).
+  std::condition_variable destroyed;
   std::unordered_map<std::string, std::weak_ptr<ProcessLock>> locks;
   // Raw pointers only to compare: an entry's lock may be gone (weak), and a strong reference made
   // here could be the last one, whose deleter takes `mu`.
@@ -27,25 +33,30 @@ std::string key_of(const std::string& name, Scope scope) {
   return (scope == Scope::kGlobal ? "global:" : "local:") + name;
 }
 
+// The deleter of every registered lock: destroy first (the slot is given back), then forget.
 void forget(ProcessLock* lock) {
   Registry& r = registry();
-  {
-    std::lock_guard<std::mutex> lk(r.mu);
-    auto it = r.locks.find(key_of(lock->name(), lock->scope()));
-    if (it != r.locks.end() && it->second.expired()) r.locks.erase(it);
-  }
+  const std::string key = key_of(lock->name(), lock->scope());
   delete lock;
+  std::lock_guard<std::mutex> lk(r.mu);
+  auto it = r.locks.find(key);
+  // Only our own entry: expired, and not replaced (nothing replaces an entry while it exists).
+  if (it != r.locks.end() && it->second.expired()) r.locks.erase(it);
+  r.destroyed.notify_all();
 }
 
 }  // namespace
 
 std::shared_ptr<ProcessLock> open_process_lock(const LockOpenOptions& options) {
   Registry& r = registry();
-  std::lock_guard<std::mutex> lk(r.mu);
+  std::unique_lock<std::mutex> lk(r.mu);
   const std::string key = key_of(options.name, options.scope);
-  auto it = r.locks.find(key);
-  if (it != r.locks.end()) {
+  for (;;) {
+    auto it = r.locks.find(key);
+    if (it == r.locks.end()) break;
     if (auto existing = it->second.lock()) return existing;
+    // Being destroyed right now (a destructor that only gives back memory and a slot): wait.
+    r.destroyed.wait(lk);
   }
   std::shared_ptr<ProcessLock> created(new ProcessLock(options), forget);
   r.locks[key] = created;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <system_error>
-#include <thread>
 
 #include "async/lock_registry.h"
 #include "core/error.h"
@@ -32,25 +31,38 @@ Grant ProcessLock::register_guard(LockMode mode, uint64_t owner, uint64_t reques
   return g;
 }
 
-void ProcessLock::release_locked(const GuardRecord& guard) {
+void ProcessLock::release_locked(const GuardRecord& guard, bool abandoned) {
   if (guard.request_id != 0) granted_requests_.erase(guard.request_id);
   if (guard.mode == LockMode::kRead) {
     segment_.release_read(1);
   } else {
-    segment_.release_write();
+    segment_.release_write(abandoned);
   }
 }
 
+bool ProcessLock::recovery_due(uint64_t& next_ms, uint64_t interval_ms) {
+  uint64_t now = platform::monotonic_ms();  // vDSO: no system call
+  if (now < next_ms) return false;
+  next_ms = now + interval_ms;
+  return true;
+}
+
 Grant ProcessLock::try_acquire(LockMode mode, uint64_t owner) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<LockMutex> lk(mu_);
   if (!queue_.empty()) return {};  // FIFO within the process: no overtaking queued requests
-  bool ok = mode == LockMode::kRead ? segment_.try_read(1) : segment_.try_write();
+  if (guards_.available() == 0) {
+    throw Error(ErrorCode::kTooManyGuards, "this process already holds 2^20 guards of the lock '" + name_ + "'");
+  }
+  const bool write = mode == LockMode::kWrite;
+  auto attempt = [&] { return write ? segment_.try_write() : segment_.try_read(1); };
+  bool ok = attempt();
+  if (!ok && recovery_due(next_try_recovery_ms_, kTryRecoveryMs) && segment_.recover_blockers(write)) ok = attempt();
   return ok ? register_guard(mode, owner) : Grant{};
 }
 
 void ProcessLock::serve_ready() {
   // Never wait on a JS thread: if the waiter thread holds the lock it is serving the queue anyway.
-  std::unique_lock<std::mutex> lk(mu_, std::try_to_lock);
+  std::unique_lock<LockMutex> lk(mu_, std::try_to_lock);
   if (!lk.owns_lock()) {
     // It may be past its look at the queue and about to park, and a ring does not set the park
     // event: set it, so the waiter thread looks again instead of sleeping through this grant.
@@ -65,7 +77,7 @@ void ProcessLock::serve_ready() {
 
 uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_ms,
                               std::shared_ptr<CompletionSink> sink) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<LockMutex> lk(mu_);
   uint64_t id = next_async_id();
   queue_.push_back(Request{id, mode, owner, deadline_ms, std::move(sink)});
   if (queue_.size() == 1) advertise();
@@ -75,7 +87,7 @@ uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_m
     return id;
   }
   try {
-    std::thread(&ProcessLock::waiter_main, shared_from_this()).detach();
+    start_waiter_thread([self = shared_from_this()] { self->waiter_main(); });
     lock_became_active(shared_from_this());
   } catch (const std::system_error& e) {
     queue_.pop_back();
@@ -91,7 +103,7 @@ uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_m
 }
 
 ProcessLock::Cancelled ProcessLock::cancel(uint64_t request_id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<LockMutex> lk(mu_);
   auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.id == request_id; });
   if (it != queue_.end()) {
     queue_.erase(it);
@@ -107,7 +119,7 @@ ProcessLock::Cancelled ProcessLock::cancel(uint64_t request_id) {
 }
 
 bool ProcessLock::release(uint64_t guard_id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<LockMutex> lk(mu_);
   GuardRecord guard;
   if (!guards_.erase(guard_id, &guard)) return false;
   release_locked(guard);
@@ -115,7 +127,7 @@ bool ProcessLock::release(uint64_t guard_id) {
 }
 
 void ProcessLock::downgrade(uint64_t guard_id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<LockMutex> lk(mu_);
   GuardRecord* guard = guards_.find(guard_id);
   if (guard == nullptr || guard->mode != LockMode::kWrite) {
     throw Error(ErrorCode::kNotHeld, "downgrade() needs a write guard that is still held");
@@ -125,7 +137,7 @@ void ProcessLock::downgrade(uint64_t guard_id) {
 }
 
 void ProcessLock::mark_consistent(uint64_t guard_id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<LockMutex> lk(mu_);
   GuardRecord* guard = guards_.find(guard_id);
   if (guard == nullptr || guard->mode != LockMode::kWrite) {
     throw Error(ErrorCode::kNotHeld, "markConsistent() needs a write guard that is still held");
@@ -134,12 +146,12 @@ void ProcessLock::mark_consistent(uint64_t guard_id) {
 }
 
 void ProcessLock::attach_owner() {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<LockMutex> lk(mu_);
   ++owners_;
 }
 
-uint32_t ProcessLock::close_owner(uint64_t owner) {
-  std::lock_guard<std::mutex> lk(mu_);
+uint32_t ProcessLock::close_owner(uint64_t owner, bool abandoned) {
+  std::lock_guard<LockMutex> lk(mu_);
   if (owners_ > 0 && --owners_ == 0 && waiter_running_) segment_.wake_self();  // no lingering now
   size_t before = queue_.size();
   queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.owner == owner; }),
@@ -147,15 +159,21 @@ uint32_t ProcessLock::close_owner(uint64_t owner) {
   uint32_t dropped = static_cast<uint32_t>(before - queue_.size());
   guards_.erase_if([&](const GuardRecord& g) {
     if (g.owner != owner) return false;
-    release_locked(g);
+    release_locked(g, abandoned);
     return true;
   });
   if (dropped > 0) requests_removed();
   return dropped;
 }
 
+void ProcessLock::settled(const Completion& completion, bool claimed) {
+  // A grant nobody took: its handle was closed or its request aborted first (both release it
+  // already; then this finds nothing), or its env went away.
+  if (!claimed && completion.guard_id != 0) release(completion.guard_id);
+}
+
 LockSnapshot ProcessLock::inspect() {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<LockMutex> lk(mu_);
   return segment_.inspect();
 }
 
@@ -167,14 +185,22 @@ void ProcessLock::queue_changed() {
 
 void ProcessLock::grant(Request& request) {
   Grant g = register_guard(request.mode, request.owner, request.id);
-  request.sink->deliver({request.id, CompletionStatus::kGranted, g.guard_id, g.abandoned});
+  if (request.sink->deliver({request.id, CompletionStatus::kGranted, g.guard_id, g.abandoned, shared_from_this()})) {
+    return;
+  }
+  GuardRecord record;  // its env is gone: nobody will ever release it
+  if (guards_.erase(g.guard_id, &record)) release_locked(record);
+}
+
+void ProcessLock::refuse(Request& request) {
+  request.sink->deliver({request.id, CompletionStatus::kTooManyGuards, 0, false, nullptr});
 }
 
 void ProcessLock::expire(uint64_t now) {
   bool changed = false;
   for (auto it = queue_.begin(); it != queue_.end();) {
     if (it->deadline <= now) {
-      it->sink->deliver({it->id, CompletionStatus::kTimedOut, 0, false});
+      it->sink->deliver({it->id, CompletionStatus::kTimedOut, 0, false, nullptr});
       it = queue_.erase(it);
       changed = true;
     } else {
@@ -216,12 +242,25 @@ void ProcessLock::advertise() {
 // false: park until woken or the slice ends.
 bool ProcessLock::serve_head() {
   Request& head = queue_.front();
+  if (guards_.available() == 0) {  // a typed error for the request, never an abort of the process
+    if (draining_) segment_.abandon_claim();
+    draining_ = false;
+    refuse(head);
+    queue_.pop_front();
+    requests_removed();
+    return true;
+  }
   if (head.mode == LockMode::kWrite) {
     if (!draining_) draining_ = segment_.claim_writer();
     if (!draining_) return !segment_.publish_wait(true);
     if (!segment_.activate_if_drained()) return false;  // the last reader to leave wakes us
     draining_ = false;
     segment_.clear_wait();
+    // We went past a writers-waiting bit: if it is a dead writer's, take it back now, or try-only
+    // readers would find it there after our release.
+    if (segment_.writers_waiting() && recovery_due(next_pass_recovery_ms_, kPassRecoveryMs)) {
+      segment_.recover_blockers(true);
+    }
     grant(head);
     queue_.pop_front();
     queue_changed();
@@ -233,7 +272,7 @@ bool ProcessLock::serve_head() {
   }
   uint32_t reads = 0;
   for (const Request& r : queue_) {
-    if (r.mode != LockMode::kRead) break;
+    if (r.mode != LockMode::kRead || reads == guards_.available()) break;
     ++reads;
   }
   if (!segment_.try_read(reads)) return !segment_.publish_wait(false);
@@ -247,7 +286,7 @@ bool ProcessLock::serve_head() {
 }
 
 void ProcessLock::waiter_main() {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<LockMutex> lk(mu_);
   uint64_t next_sweep = platform::monotonic_ms() + kWaitSliceMs;
   uint64_t idle_since = 0;  // when the queue last became empty; 0 while it has requests
   for (;;) {

@@ -9,11 +9,11 @@
 #include <atomic>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 
 #include "async/completion.h"
 #include "async/guard_table.h"
+#include "async/sync.h"
 #include "core/rw_lock_segment.h"
 
 namespace interlock {
@@ -25,15 +25,19 @@ struct Grant {
   bool abandoned = false;
 };
 
-class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
+class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public CompletionSource {
  public:
   explicit ProcessLock(const LockOpenOptions& options);
-  ~ProcessLock();
+  ~ProcessLock() override;
 
   const std::string& name() const { return name_; }
   Scope scope() const { return scope_; }
+  uint32_t slot_count() const { return segment_.slot_count(); }
 
   // Fast path: no thread hop, no syscall. Fails when the lock is taken or requests are queued here.
+  // A failure caused by a process that is gone recovers it and tries again (the liveness check
+  // is rate-limited: a try that fails against live holders stays free of system calls).
+  // Throws kTooManyGuards when this process holds 2^20 guards of the lock.
   Grant try_acquire(LockMode mode, uint64_t owner);
   // From a JS thread woken by the process's doorbell: serves the queue as the waiter thread would,
   // without waiting (skipped when the waiter thread is at it). Completions go to their envs.
@@ -54,8 +58,13 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   // A handle (owner) starts using this lock; close_owner() ends that.
   void attach_owner();
   // Drops every request and releases every guard of one handle. Returns the requests dropped.
-  uint32_t close_owner(uint64_t owner);
+  // abandoned: the handle's env ends (its Worker was terminated or failed, its process exits)
+  // with guards it never released; a write guard among them poisons the lock, as a writer that
+  // dies inside does.
+  uint32_t close_owner(uint64_t owner, bool abandoned = false);
   LockSnapshot inspect();
+
+  void settled(const Completion& completion, bool claimed) override;
 
  private:
   struct Request {
@@ -72,8 +81,10 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
   };
 
   Grant register_guard(LockMode mode, uint64_t owner, uint64_t request_id = 0);
-  void release_locked(const GuardRecord& guard);
+  void release_locked(const GuardRecord& guard, bool abandoned = false);
   void grant(Request& request);
+  void refuse(Request& request);  // no room for another guard
+  bool recovery_due(uint64_t& next_ms, uint64_t interval_ms);
   void expire(uint64_t now);
   void queue_changed();
   void waiter_main();
@@ -83,13 +94,19 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock> {
 
   const std::string name_;
   const Scope scope_;
-  std::mutex mu_;
+  LockMutex mu_;
   RwLockSegment segment_;
   std::deque<Request> queue_;
   GuardTable<GuardRecord> guards_;
   // Grants made by the waiter thread, by request id, until their guard is released.
   std::unordered_map<uint64_t, uint64_t> granted_requests_;
   static constexpr uint64_t kLingerMs = 50;
+  // At most one liveness check of the blockers per interval: after failed tries, and after a
+  // waiter-thread write grant that went past a waiting bit (which may be a dead writer's).
+  static constexpr uint64_t kTryRecoveryMs = 10;
+  static constexpr uint64_t kPassRecoveryMs = 1;
+  uint64_t next_try_recovery_ms_ = 0;
+  uint64_t next_pass_recovery_ms_ = 0;
   uint32_t owners_ = 0;  // open handles
   bool waiter_running_ = false;
   bool draining_ = false;  // the waiter thread holds the writer field and waits for readers

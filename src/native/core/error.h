@@ -15,6 +15,8 @@ enum class ErrorCode {
   kSizeMismatch,
   kIncompatible,
   kTooManyProcesses,
+  kTooManyGuards,  // 2^20 guards of one lock held at once in one process
+  kNoSpace,        // the system has no room for the memory asked for (a full /dev/shm, commit limit)
   kClosed,
   kNotHeld,
   kPermission,

@@ -20,6 +20,10 @@ const char* error_code_name(ErrorCode code) {
       return "ERR_INCOMPATIBLE";
     case ErrorCode::kTooManyProcesses:
       return "ERR_TOO_MANY_PROCESSES";
+    case ErrorCode::kTooManyGuards:
+      return "ERR_TOO_MANY_GUARDS";
+    case ErrorCode::kNoSpace:
+      return "ERR_NO_SPACE";
     case ErrorCode::kClosed:
       return "ERR_CLOSED";
     case ErrorCode::kNotHeld:

@@ -28,7 +28,10 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   so.mode = o.mode;
   so.scope = o.scope;
   so.exact_size = true;
-  if (o.observe) so.create = platform::CreateMode::kOpenOnly;
+  if (o.observe) {
+    so.create = platform::CreateMode::kOpenOnly;
+    so.read_only = true;  // looking changes nothing, and cannot: the mapping is read-only
+  }
   observer_ = o.observe;
   segment_ = platform::Segment::open(so);
   const std::string what = "lock '" + o.name + "'";
@@ -40,7 +43,7 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   if (observer_) {
     if (h.magic.load(kSeq) != kLockMagic) throw Error(ErrorCode::kIncompatible, what + " is not an initialised lock");
   } else {
-    platform::initialise_once(h.init_word, h.magic, kLockMagic, what, [&] {
+    platform::initialise_once(*segment_, h.init_word, h.magic, kLockMagic, what, [&] {
       h.version = kLockVersion;
       h.slot_count = o.max_processes;
       h.segment_size = static_cast<uint32_t>(kLockSegmentSize);
@@ -78,6 +81,10 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   events_[slot_] = platform::ParkEvent::open(park_prefix_ + std::to_string(slot_), &layout_->slots[slot_].park, scope_);
 }
 
+bool RwLockSegment::is_mine(uint32_t index) const {
+  return has_slot_ && index == slot_;
+}
+
 RwLockSegment::~RwLockSegment() {
   if (observer_) return;
   // The async layer releases every hold before it lets go of the segment; this is the backstop.
@@ -107,6 +114,7 @@ void RwLockSegment::claim_slot() {
       layout_->slots[i].park.store(0, std::memory_order_relaxed);
       layout_->slots[i].bell.store(platform::bell_has_listeners() ? 1 : 0, kSeq);
       slot_ = i;
+      has_slot_ = true;
       return;
     }
     segment_->release_hold(i);
@@ -212,8 +220,10 @@ void RwLockSegment::drop_writer_field(bool poison) {
 void RwLockSegment::abandon_claim() {
   drop_writer_field(false);
 }
-void RwLockSegment::release_write() {
-  drop_writer_field(false);
+void RwLockSegment::release_write(bool abandoned) {
+  // abandoned: the holder went away without releasing (its Worker or env ended inside): the data
+  // may be torn, as when a process dies inside.
+  drop_writer_field(abandoned);
 }
 
 void RwLockSegment::downgrade() {
@@ -223,6 +233,9 @@ void RwLockSegment::downgrade() {
 
 bool RwLockSegment::poisoned() const {
   return layout_->state.word.load(kSeq) & kPoisoned;
+}
+bool RwLockSegment::writers_waiting() const {
+  return layout_->state.word.load(kSeq) & kWritersWaiting;
 }
 void RwLockSegment::mark_consistent() {
   layout_->state.word.fetch_and(~kPoisoned, kSeq);
@@ -333,8 +346,11 @@ uint32_t RwLockSegment::recover_dead() {
   const uint64_t me = platform::current_process_key();
   uint32_t recovered = 0;
   for (uint32_t i = 0; i < slot_count_; ++i) {
+    // Our own slot by index, never by key: another process (another pid namespace) may share our
+    // key, and its slot must be recovered when it dies.
+    if (is_mine(i)) continue;
     uint64_t owner = layout_->slots[i].owner.load(kSeq);
-    if (owner == 0 || owner == me || owner_alive(i, owner)) continue;
+    if (owner == 0 || owner_alive(i, owner)) continue;
     // Hold the slot while cleaning it: no other recoverer or claimer touches it meanwhile, and if
     // we die half way the kernel drops our hold and the next recoverer starts again.
     if (!segment_->try_hold(i)) continue;
@@ -352,6 +368,45 @@ uint32_t RwLockSegment::recover_dead() {
   // change and its wake-ups) gets its waiters woken now.
   settle();
   return recovered;
+}
+
+// After a try that failed: were we turned away by a process that is gone (a dead writer, a dead
+// waiting writer, a dead reader when we want to write), by a writer field or waiting bit nobody
+// stands behind? Then recover, and the caller tries once more. A try-only process has no waiter
+// thread whose slices would ever do this for it. Liveness checks may be system calls: the caller
+// rate-limits this.
+bool RwLockSegment::recover_blockers(bool write) {
+  uint32_t s = layout_->state.word.load(kSeq);
+  bool stale = false;
+  auto gone = [&](uint32_t i) {
+    if (i >= slot_count_) return true;
+    if (is_mine(i)) return false;
+    uint64_t owner = layout_->slots[i].owner.load(kSeq);
+    return owner == 0 || !owner_alive(i, owner);
+  };
+  if (uint32_t w = writer_slot_plus_one(s)) stale |= gone(w - 1);
+  if (s & kWritersWaiting) {
+    bool waiting_writer = false;
+    for (uint32_t i = 0; i < slot_count_ && !stale; ++i) {
+      if (!(layout_->slots[i].flags.load(kSeq) & slot_flag::kWantWrite)) continue;
+      waiting_writer = true;
+      stale |= gone(i);
+    }
+    // Raised by a writer that is no longer waiting, and never settled (its settle ran before our
+    // look, or it died between): nobody stands behind the bit.
+    stale |= !waiting_writer && writer_slot_plus_one(s) == 0;
+  }
+  if (write && !stale) {
+    for (uint32_t word = 0; word < words_for(slot_count_) && !stale; ++word) {
+      uint64_t bits = layout_->readers.words[word].load(kSeq);
+      for (uint32_t b = 0; bits != 0 && b < 64 && !stale; ++b) {
+        if (bits >> b & 1) stale |= gone(word * 64 + b);
+      }
+    }
+  }
+  if (!stale) return false;
+  recover_dead();
+  return true;
 }
 
 // The kernel's slot hold is the authority where the system has one (immune to pid reuse and pid
@@ -373,6 +428,8 @@ bool RwLockSegment::owner_alive(uint32_t index, uint64_t owner) const {
 void RwLockSegment::drop_writer_if_stray() {
   uint32_t s = layout_->state.word.load(kSeq);
   uint32_t w = writer_slot_plus_one(s);
+  // Safe on the exact word: a process that claims the slot later cannot also own the writer field
+  // while it names that slot, and any change of the word (a phase, a bit) fails the exchange.
   while (w != 0 && (w > slot_count_ || layout_->slots[w - 1].owner.load(kSeq) == 0)) {
     uint32_t next = ((s & ~(kWriterMask | kActive)) + kPhaseUnit) | ((s & kActive) ? kPoisoned : 0);
     if (layout_->state.word.compare_exchange_weak(s, next, kSeq)) break;
@@ -382,21 +439,39 @@ void RwLockSegment::drop_writer_if_stray() {
     uint64_t bits = layout_->readers.words[word].load(kSeq);
     for (uint32_t b = 0; bits != 0 && b < 64; ++b) {
       uint32_t i = word * 64 + b;
-      if ((bits >> b & 1) && (i >= slot_count_ || layout_->slots[i].owner.load(kSeq) == 0)) {
+      if (!(bits >> b & 1)) continue;
+      if (i >= slot_count_) {  // no process can own such a slot
         layout_->readers.words[word].fetch_and(~(uint64_t{1} << b), kSeq);
+      } else if (layout_->slots[i].owner.load(kSeq) == 0) {
+        clear_stray_reader(i);
       }
     }
   }
   wake_draining_writer();
 }
 
+// A reader bit whose slot looked unowned. The slot may be claimed by a new reader at any moment,
+// whose bit must survive: own the slot first (its hold, then its owner word, as a joiner claims
+// it), and only then look at the bit again. While we own it nobody else can set that bit.
+void RwLockSegment::clear_stray_reader(uint32_t i) {
+  Slot& slot = layout_->slots[i];
+  if (!segment_->try_hold(i)) return;  // a live process holds it: the bit may be its own
+  uint64_t expected = 0;
+  if (slot.owner.compare_exchange_strong(expected, platform::current_process_key(), kSeq)) {
+    platform::crash_point("stray-claimed");
+    layout_->readers.words[i / 64].fetch_and(~(uint64_t{1} << (i % 64)), kSeq);
+    slot.read_count.store(0, std::memory_order_relaxed);
+    slot.owner.store(0, kSeq);
+  }
+  segment_->release_hold(i);
+}
+
 std::vector<uint64_t> RwLockSegment::blockers(bool draining) const {
   std::vector<uint64_t> keys;
-  const uint64_t me = layout_->slots[slot_].owner.load(kSeq);
   auto add = [&](uint32_t i) {
-    if (i >= slot_count_) return;
+    if (i >= slot_count_ || is_mine(i)) return;
     uint64_t owner = layout_->slots[i].owner.load(kSeq);
-    if (owner != 0 && owner != me) keys.push_back(owner);
+    if (owner != 0) keys.push_back(owner);
   };
   uint32_t s = layout_->state.word.load(kSeq);
   if (uint32_t w = writer_slot_plus_one(s)) add(w - 1);
@@ -440,7 +515,7 @@ LockSnapshot RwLockSegment::inspect() const {
     uint64_t owner = slot.owner.load(kSeq);
     if (owner == 0) continue;
     ++snap.attached;
-    bool alive = owner == platform::current_process_key() || owner_alive(i, owner);
+    bool alive = is_mine(i) || owner_alive(i, owner);
     uint32_t pid = platform::pid_of_key(owner);
     if (writer_slot_plus_one(s) == i + 1) {
       snap.has_writer = true;

@@ -75,9 +75,10 @@ class RwLockSegment {
   bool claim_writer(bool queue_behind_waiting = false);
   bool activate_if_drained();
   void abandon_claim();  // give the writer field back before it became active
-  void release_write();
+  void release_write(bool abandoned = false);
   void downgrade();  // active write -> one read hold, with no writer admitted in between
   bool poisoned() const;
+  bool writers_waiting() const;
   void mark_consistent();
 
   // ---- parking (waiter thread) ----
@@ -94,6 +95,9 @@ class RwLockSegment {
   // Frees the slots of dead processes (their holds, claims and flags) and wakes whoever may proceed,
   // including waiters of a free lock that no waker woke. Returns the number of slots recovered.
   uint32_t recover_dead();
+  // After a failed try: recovers if a dead process, or a bit nobody stands behind, turned it away.
+  // True: something was taken back, try again.
+  bool recover_blockers(bool write);
   LockSnapshot inspect() const;
   // The processes this one waits for now (the writer; the readers, if we drain; the waiting
   // writers, if we wait to read behind them): a waiter watches them to recover the moment one dies.
@@ -112,6 +116,8 @@ class RwLockSegment {
   void wake_draining_writer();
   void clean_dead_slot(uint32_t index);
   void drop_writer_if_stray();
+  void clear_stray_reader(uint32_t index);
+  bool is_mine(uint32_t index) const;  // our own slot (by index: keys may repeat across pid namespaces)
   bool owner_alive(uint32_t index, uint64_t owner) const;
   uint64_t my_bit() const { return uint64_t{1} << (slot_ % 64); }
 
@@ -121,6 +127,7 @@ class RwLockSegment {
   Scope scope_;
   uint32_t slot_count_ = 0;
   uint32_t slot_ = 0;
+  bool has_slot_ = false;
   bool observer_ = false;
   uint32_t local_reads_ = 0;
   std::vector<std::unique_ptr<platform::ParkEvent>> events_;  // opened on first use, one per slot

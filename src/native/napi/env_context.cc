@@ -28,12 +28,13 @@ void EnvContext::install(Napi::Env env) {
       env, napi_add_env_cleanup_hook(env, &EnvContext::teardown, new std::shared_ptr<EnvContext>(ctx)));
 }
 
-void EnvContext::deliver(const Completion& completion) {
+bool EnvContext::deliver(const Completion& completion) {
   std::lock_guard<std::mutex> lk(mu_);
-  if (!alive_) return;
+  if (!alive_) return false;
   queue_.push_back(completion);
   // One call carries every completion queued before it runs.
   if (queue_.size() == 1) napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+  return true;
 }
 
 void EnvContext::call_js(napi_env env, napi_value, void* context, void*) {
@@ -61,21 +62,24 @@ void EnvContext::drain(napi_env env) {
 void EnvContext::dispatch_one(napi_env env, const Completion& completion) {
   const Completion* c = &completion;
   requests_finished(1);
-  if (dispatch.IsEmpty()) return;
+  bool claimed = false;
   // Raw Node-API only, and nothing that throws: this runs from the event loop, where a C++
   // exception would abort the process, and a terminating Worker may refuse to run JavaScript.
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  // Guard token: guardId * 2 + abandoned (ids stay far below 2^52).
-  double token = c->guard_id == 0 ? 0 : static_cast<double>(c->guard_id) * 2 + (c->abandoned ? 1 : 0);
-  napi_value args[3], fn, recv, result;
-  if (napi_create_double(env, static_cast<double>(c->request_id), &args[0]) == napi_ok &&
-      napi_create_double(env, static_cast<double>(c->status), &args[1]) == napi_ok &&
-      napi_create_double(env, token, &args[2]) == napi_ok && napi_get_reference_value(env, dispatch, &fn) == napi_ok &&
-      fn != nullptr && napi_get_undefined(env, &recv) == napi_ok) {
-    napi_call_function(env, recv, fn, 3, args, &result);
+  if (!dispatch.IsEmpty() && napi_open_handle_scope(env, &scope) == napi_ok) {
+    // Guard token: guardId * 2 + abandoned (ids stay far below 2^52).
+    double token = c->guard_id == 0 ? 0 : static_cast<double>(c->guard_id) * 2 + (c->abandoned ? 1 : 0);
+    napi_value args[3], fn, recv, result;
+    if (napi_create_double(env, static_cast<double>(c->request_id), &args[0]) == napi_ok &&
+        napi_create_double(env, static_cast<double>(c->status), &args[1]) == napi_ok &&
+        napi_create_double(env, token, &args[2]) == napi_ok &&
+        napi_get_reference_value(env, dispatch, &fn) == napi_ok && fn != nullptr &&
+        napi_get_undefined(env, &recv) == napi_ok && napi_call_function(env, recv, fn, 3, args, &result) == napi_ok) {
+      napi_get_value_bool(env, result, &claimed);
+    }
+    napi_close_handle_scope(env, scope);
   }
-  napi_close_handle_scope(env, scope);
+  if (c->source) c->source->settled(*c, claimed);
 }
 
 void EnvContext::request_started() {
@@ -101,10 +105,14 @@ void EnvContext::teardown(void* arg) {
   // Close every handle first: a terminated Worker gives back its holds and cancels its waits.
   std::vector<EnvTeardownListener*> listeners(self.listeners_.begin(), self.listeners_.end());
   for (auto* l : listeners) l->on_env_teardown();
+  std::vector<Completion> orphans;
   {
     std::lock_guard<std::mutex> lk(self.mu_);
     self.alive_ = false;
-    self.queue_.clear();
+    orphans.swap(self.queue_);
+  }
+  for (const Completion& c : orphans) {
+    if (c.source) c.source->settled(c, false);  // nobody here will take them now
   }
   if (self.bell_) self.bell_->stop();
   napi_release_threadsafe_function(self.tsfn_, napi_tsfn_abort);

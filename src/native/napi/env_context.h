@@ -28,14 +28,14 @@ class EnvContext final : public CompletionSink {
   static std::shared_ptr<EnvContext> of(Napi::Env env);
   static void install(Napi::Env env);
 
-  void deliver(const Completion& completion) override;  // any thread
+  bool deliver(const Completion& completion) override;  // any thread
   void request_started();                               // JS thread
   void requests_finished(uint32_t count);               // JS thread
 
   void watch(EnvTeardownListener* listener);
   void unwatch(EnvTeardownListener* listener);
 
-  Napi::FunctionReference dispatch;    // (requestId, status, guardToken) => void
+  Napi::FunctionReference dispatch;    // (requestId, status, guardToken) => boolean (taken)
   Napi::FunctionReference make_error;  // (code, message, errno, syscall) => InterlockError
 
  private:

@@ -11,6 +11,7 @@ Napi::Function NamedEventWrap::define(Napi::Env env) {
                          InstanceMethod<&NamedEventWrap::reset>("reset"),
                          InstanceMethod<&NamedEventWrap::is_set>("isSet"),
                          InstanceMethod<&NamedEventWrap::manual_reset>("manualReset"),
+                         InstanceMethod<&NamedEventWrap::created>("created"),
                          InstanceMethod<&NamedEventWrap::wait>("wait"),
                          InstanceMethod<&NamedEventWrap::cancel>("cancel"),
                          InstanceMethod<&NamedEventWrap::close>("close"),
@@ -65,6 +66,10 @@ Napi::Value NamedEventWrap::manual_reset(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), waiter(info.Env()).event().manual_reset());
 }
 
+Napi::Value NamedEventWrap::created(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), waiter(info.Env()).event().created());
+}
+
 // wait(timeoutMs): 1 = satisfied now, 0 = timed out now (timeout 0), < 0 = queued (-requestId).
 Napi::Value NamedEventWrap::wait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -81,9 +86,17 @@ Napi::Value NamedEventWrap::cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t request = id_arg(info, 0, "request");
   if (!waiter_) return Napi::Boolean::New(env, false);
-  bool cancelled = waiter_->cancel(request);
-  if (cancelled) ctx_->requests_finished(1);
-  return Napi::Boolean::New(env, cancelled);
+  // true: the wait is over and nothing is consumed for it.
+  switch (waiter_->cancel(request)) {
+    case EventWaiter::Cancelled::kDequeued:
+      ctx_->requests_finished(1);
+      return Napi::Boolean::New(env, true);
+    case EventWaiter::Cancelled::kSignalReturned:
+      return Napi::Boolean::New(env, true);  // its completion still comes, and counts as finished then
+    case EventWaiter::Cancelled::kAlreadyComplete:
+      break;
+  }
+  return Napi::Boolean::New(env, false);
 }
 
 Napi::Value NamedEventWrap::close(const Napi::CallbackInfo& info) {

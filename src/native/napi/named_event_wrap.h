@@ -22,6 +22,7 @@ class NamedEventWrap : public Napi::ObjectWrap<NamedEventWrap>, public EnvTeardo
   Napi::Value reset(const Napi::CallbackInfo& info);
   Napi::Value is_set(const Napi::CallbackInfo& info);
   Napi::Value manual_reset(const Napi::CallbackInfo& info);
+  Napi::Value created(const Napi::CallbackInfo& info);
   Napi::Value wait(const Napi::CallbackInfo& info);
   Napi::Value cancel(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);

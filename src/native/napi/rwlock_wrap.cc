@@ -24,7 +24,9 @@ Napi::Object holder_object(Napi::Env env, const HolderInfo& h) {
 }  // namespace
 
 uint64_t deadline_from_timeout(double timeout_ms) {
-  if (timeout_ms < 0 || std::isinf(timeout_ms)) return kNoDeadline;
+  // A century or more (2^64, 1e300, Number.MAX_VALUE, Infinity) waits forever: no cast overflows.
+  constexpr double kForeverMs = 100 * 365.25 * 24 * 3600 * 1000;
+  if (timeout_ms < 0 || !(timeout_ms < kForeverMs)) return kNoDeadline;
   return platform::monotonic_ms() + static_cast<uint64_t>(std::ceil(timeout_ms));
 }
 
@@ -39,15 +41,24 @@ Napi::Function RwLockWrap::define(Napi::Env env) {
                      });
 }
 
-// new RwLockHandle(name, maxProcesses, mode, global)
+// new RwLockHandle(name, maxProcesses (0: any existing count, the default for a new lock), mode, global)
 RwLockWrap::RwLockWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RwLockWrap>(info) {
   Napi::Env env = info.Env();
   LockOpenOptions o;
   o.name = name_arg(info, 0);
-  o.max_processes = static_cast<uint32_t>(id_arg(info, 1, "maxProcesses"));
+  uint64_t wanted = id_arg(info, 1, "maxProcesses");
+  if (wanted > kMaxSlots) throw invalid_arg(env, "maxProcesses must be an integer from 1 to 1024");
+  o.max_processes = wanted == 0 ? kDefaultSlots : static_cast<uint32_t>(wanted);
   o.mode = static_cast<unsigned>(id_arg(info, 2, "mode"));
   o.scope = scope_arg(info, 3);
-  lock_ = guarded(env, [&] { return open_process_lock(o); });
+  std::shared_ptr<ProcessLock> lock = guarded(env, [&] { return open_process_lock(o); });
+  if (wanted != 0 && lock->slot_count() != wanted) {
+    throw to_js_error(env, Error(ErrorCode::kIncompatible, "the lock '" + o.name + "' exists with " +
+                                                               std::to_string(lock->slot_count()) +
+                                                               " process slots, not the " + std::to_string(wanted) +
+                                                               " asked for (maxProcesses is fixed by its creator)"));
+  }
+  lock_ = std::move(lock);
   lock_->attach_owner();
   ctx_ = EnvContext::of(env);
   owner_id_ = next_async_id();
@@ -56,12 +67,12 @@ RwLockWrap::RwLockWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RwLock
 }
 
 RwLockWrap::~RwLockWrap() {
-  close_now();
+  close_now(false);
 }
 
-void RwLockWrap::close_now() {
+void RwLockWrap::close_now(bool abandoned) {
   if (!lock_) return;
-  uint32_t dropped = lock_->close_owner(owner_id_);
+  uint32_t dropped = lock_->close_owner(owner_id_, abandoned);
   ctx_->requests_finished(dropped);
   ctx_->unwatch(this);
   lock_.reset();
@@ -244,7 +255,7 @@ Napi::Object lock_info_object(Napi::Env env, const LockSnapshot& s) {
 }
 
 Napi::Value RwLockWrap::close(const Napi::CallbackInfo& info) {
-  close_now();
+  close_now(false);
   return info.Env().Undefined();
 }
 

@@ -19,7 +19,9 @@ class RwLockWrap : public Napi::ObjectWrap<RwLockWrap>, public EnvTeardownListen
   static Napi::Function define(Napi::Env env);
   explicit RwLockWrap(const Napi::CallbackInfo& info);
   ~RwLockWrap() override;
-  void on_env_teardown() override { close_now(); }
+  // The env ends (Worker terminated or failed, process exiting) with guards it never released: a
+  // write guard among them is reported to the next holder as abandoned.
+  void on_env_teardown() override { close_now(true); }
 
  private:
   // The fast path's two calls are own functions of each handle, with the handle as their data:
@@ -34,7 +36,7 @@ class RwLockWrap : public Napi::ObjectWrap<RwLockWrap>, public EnvTeardownListen
   Napi::Value inspect(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
   ProcessLock& lock(Napi::Env env);
-  void close_now();
+  void close_now(bool abandoned);
 
   std::shared_ptr<EnvContext> ctx_;
   std::shared_ptr<ProcessLock> lock_;

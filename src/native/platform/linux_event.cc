@@ -51,10 +51,11 @@ std::atomic<bool> waitv_unavailable{false};
 
 class LinuxEvent final : public NativeEvent {
  public:
-  LinuxEvent(std::unique_ptr<Segment> segment) : segment_(std::move(segment)) {
+  LinuxEvent(std::unique_ptr<Segment> segment, bool created) : segment_(std::move(segment)), created_(created) {
     layout_ = reinterpret_cast<EventLayout*>(segment_->data());
   }
   bool manual_reset() const override { return layout_->header.manual_reset != 0; }
+  bool created() const override { return created_; }
 
   void set() override {
     uint32_t cur = layout_->word.load(std::memory_order_seq_cst);
@@ -118,6 +119,7 @@ class LinuxEvent final : public NativeEvent {
 
  private:
   std::unique_ptr<Segment> segment_;
+  bool created_;
   EventLayout* layout_;
   std::atomic<uint32_t> interrupt_seq_{0};
   uint32_t seen_seq_ = 0;  // touched only by the single waiter thread of this object
@@ -137,7 +139,7 @@ std::unique_ptr<NativeEvent> NativeEvent::open(const EventOptions& o) {
     throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists but is not an interlock event");
   }
   auto* layout = reinterpret_cast<EventLayout*>(segment->data());
-  initialise_once(layout->header.init_word, layout->header.magic, kEventMagic, "'" + o.os_name + "'", [&] {
+  bool created = initialise_once(*segment, layout->header.init_word, layout->header.magic, kEventMagic, "'" + o.os_name + "'", [&] {
     layout->header.version = kEventVersion;
     layout->header.manual_reset = o.manual_reset ? 1 : 0;
     layout->word.store(o.initial_state ? 1u : 0u, std::memory_order_relaxed);
@@ -145,7 +147,7 @@ std::unique_ptr<NativeEvent> NativeEvent::open(const EventOptions& o) {
   if (layout->header.version != kEventVersion) {
     throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' was made by another version of interlock");
   }
-  return std::make_unique<LinuxEvent>(std::move(segment));
+  return std::make_unique<LinuxEvent>(std::move(segment), created);
 }
 
 }  // namespace interlock::platform

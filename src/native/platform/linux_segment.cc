@@ -1,10 +1,12 @@
-// Named segments on Linux: POSIX shared memory (shm_open + mmap), a file in /dev/shm.
+// Named segments on Linux: POSIX shared memory, a file in /dev/shm (shm_open + mmap), created
+// nameless, sized and reserved, then linked in under its name.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "core/error.h"
@@ -80,19 +82,77 @@ std::string shm_name(const std::string& os_name) {
   return "/" + os_name;
 }
 
-// A creator sets the size right after shm_open; an opener that finds size 0 waits a little for it,
-// and if the creator died in between, sets the size itself (any size > 0 it was asked for).
-off_t settled_size(int fd, size_t wanted, const std::string& os_name) {
+// Where shm_open() keeps its objects (glibc and musl alike).
+constexpr const char* kShmDir = "/dev/shm";
+
+// Gives the new, still nameless file its mode and its full size, with every page reserved: tmpfs
+// allocates on first touch otherwise, and a full /dev/shm then kills the writer with SIGBUS.
+void prepare(int fd, const SegmentOptions& o) {
+  // umask may have narrowed the mode: apply exactly what was asked.
+  if (::fchmod(fd, static_cast<mode_t>(o.mode)) != 0) throw_errno("fchmod", "cannot set the mode of '" + o.os_name + "'");
+  int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(o.size));
+  if (rc == ENOSPC || rc == EFBIG) {
+    throw Error(ErrorCode::kNoSpace,
+                "no room for the " + std::to_string(o.size) + " bytes of '" + o.os_name + "' in " + kShmDir, rc,
+                "posix_fallocate");
+  }
+  if (rc != 0 && ::ftruncate(fd, static_cast<off_t>(o.size)) != 0) {  // a file system without fallocate
+    throw_errno("ftruncate", "cannot size '" + o.os_name + "'");
+  }
+}
+
+// Creates the segment fully prepared and only then gives it its name, atomically (link() fails if
+// the name exists): an opener never sees it empty or growing, and a creator that dies half way
+// leaves nothing behind under the name. Returns -1 if the name exists already.
+int create_published(const SegmentOptions& o) {
+  const std::string path = std::string(kShmDir) + "/" + o.os_name;
+  // First choice: an unnamed file (O_TMPFILE), linked in through /proc. Otherwise a temporary name.
+  int fd = ::open(kShmDir, O_TMPFILE | O_RDWR | O_CLOEXEC, static_cast<mode_t>(o.mode));
+  if (fd >= 0) {
+    FileDescriptor guard(fd);
+    prepare(fd, o);
+    crash_point("segment-created");  // prepared, not yet published
+    char proc[64];
+    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    if (::linkat(AT_FDCWD, proc, AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) return guard.release();
+    if (errno == EEXIST) return -1;
+    if (errno != ENOENT) throw_errno("linkat", "cannot create '" + o.os_name + "'");
+    // No /proc: fall through to a temporary name.
+  } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT) {
+    throw_errno("open", "cannot create '" + o.os_name + "'");
+  }
+  char temp[96];
+  std::snprintf(temp, sizeof temp, "%s/interlock.new.%016llx", kShmDir,
+                static_cast<unsigned long long>(random_u64()));
+  fd = ::open(temp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, static_cast<mode_t>(o.mode));
+  if (fd < 0) throw_errno("open", "cannot create '" + o.os_name + "'");
+  FileDescriptor guard(fd);
+  try {
+    prepare(fd, o);
+  } catch (...) {
+    ::unlink(temp);
+    throw;
+  }
+  crash_point("segment-created");
+  int rc = ::link(temp, path.c_str());
+  int e = errno;
+  ::unlink(temp);
+  if (rc == 0) return guard.release();
+  if (e == EEXIST) return -1;
+  errno = e;
+  throw_errno("link", "cannot create '" + o.os_name + "'");
+}
+
+// An existing segment's size. Segments of this version are published whole; an empty one was made
+// by something else (or by an older interlock that is still sizing it: give that a moment).
+off_t existing_size(int fd, const std::string& os_name) {
   struct stat st;
   for (int attempt = 0;; ++attempt) {
     if (::fstat(fd, &st) != 0) throw_errno("fstat", "cannot read the size of '" + os_name + "'");
     if (st.st_size > 0 || attempt >= 50) break;
     sleep_ms(2);
   }
-  if (st.st_size == 0 && wanted > 0) {
-    if (::ftruncate(fd, static_cast<off_t>(wanted)) != 0) throw_errno("ftruncate", "cannot size '" + os_name + "'");
-    return static_cast<off_t>(wanted);
-  }
+  if (st.st_size == 0) throw Error(ErrorCode::kIncompatible, "'" + os_name + "' exists but is empty");
   return st.st_size;
 }
 
@@ -103,45 +163,36 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
   if (o.create != CreateMode::kOpenOnly && o.size == 0 && o.create == CreateMode::kExclusive) {
     throw Error(ErrorCode::kInvalidArg, "size is required to create '" + o.os_name + "'");
   }
+  const bool may_create = o.create != CreateMode::kOpenOnly && o.size > 0 && !o.read_only;
   int fd = -1;
   bool created = false;
-  if (o.create != CreateMode::kOpenOnly && o.size > 0) {
-    fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(o.mode));
-    if (fd >= 0) {
-      created = true;
-      crash_point("segment-created");  // before the size is set
-    } else if (errno != EEXIST) {
-      throw_errno("shm_open", "cannot create '" + o.os_name + "'");
-    } else if (o.create == CreateMode::kExclusive) {
-      throw Error(ErrorCode::kExists, "'" + o.os_name + "' already exists", EEXIST, "shm_open");
-    }
-  }
-  if (fd < 0) {
-    fd = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
-    if (fd < 0) {
-      if (errno == ENOENT) {
-        throw Error(ErrorCode::kNotFound,
-                    "'" + o.os_name + "' does not exist" +
-                        (o.size == 0 && o.create != CreateMode::kOpenOnly ? " (give a size to create it)" : ""),
-                    ENOENT, "shm_open");
+  for (int attempt = 0; fd < 0; ++attempt) {
+    if (may_create) {
+      fd = create_published(o);
+      if (fd >= 0) {
+        created = true;
+        break;
       }
-      throw_errno("shm_open", "cannot open '" + o.os_name + "'");
+      if (o.create == CreateMode::kExclusive) {
+        throw Error(ErrorCode::kExists, "'" + o.os_name + "' already exists", EEXIST, "link");
+      }
     }
+    fd = ::shm_open(name.c_str(), (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+    if (fd >= 0) break;
+    // Unlinked between our create and our open: create again (a few times; then report it).
+    if (errno == ENOENT && may_create && attempt < 3) continue;
+    if (errno == ENOENT) {
+      throw Error(ErrorCode::kNotFound,
+                  "'" + o.os_name + "' does not exist" +
+                      (o.size == 0 && o.create != CreateMode::kOpenOnly ? " (give a size to create it)" : ""),
+                  ENOENT, "shm_open");
+    }
+    throw_errno("shm_open", "cannot open '" + o.os_name + "'");
   }
   FileDescriptor guard(fd);
-  off_t size;
-  if (created) {
-    // umask may have narrowed the mode: apply exactly what was asked.
-    if (::fchmod(fd, static_cast<mode_t>(o.mode)) != 0 || ::ftruncate(fd, static_cast<off_t>(o.size)) != 0) {
-      int e = errno;
-      ::shm_unlink(name.c_str());
-      errno = e;
-      throw_errno("ftruncate", "cannot size '" + o.os_name + "'");
-    }
-    size = static_cast<off_t>(o.size);
-  } else {
-    size = settled_size(fd, o.size, o.os_name);
-    if (size == 0) throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists but is empty");
+  off_t size = static_cast<off_t>(o.size);
+  if (!created) {
+    size = existing_size(fd, o.os_name);
     if (o.exact_size && static_cast<size_t>(size) != o.size) {
       throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists with a size (" + std::to_string(size) +
                                                 " bytes) that no interlock object of this kind has");
@@ -151,7 +202,8 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
                                                 " bytes, fewer than the " + std::to_string(o.size) + " asked for");
     }
   }
-  void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int prot = o.read_only ? PROT_READ : PROT_READ | PROT_WRITE;
+  void* p = ::mmap(nullptr, static_cast<size_t>(size), prot, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) throw_errno("mmap", "cannot map '" + o.os_name + "'");
   return std::make_unique<LinuxSegment>(static_cast<uint8_t*>(p), static_cast<size_t>(size), created, guard.release());
 }

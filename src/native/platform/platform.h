@@ -27,6 +27,9 @@ struct SegmentOptions {
   // Internal segments (locks, events) have one exact size: any other existing size is not ours,
   // reported as kIncompatible instead of kSizeMismatch.
   bool exact_size = false;
+  // A look that changes nothing (inspection tools): open an existing segment read-only (mapped
+  // read-only too), with kOpenOnly.
+  bool read_only = false;
 };
 
 // A mapped named segment. The mapping lives as long as the object.
@@ -46,8 +49,12 @@ class Segment {
   virtual void release_hold(uint32_t) {}
   virtual Hold hold_state(uint32_t) const { return Hold::kUnsupported; }
 
+  // A segment is published under its name only once it has its full size, with its pages reserved:
+  // an opener never maps a segment that is still growing, and memory that could not be reserved is
+  // a kNoSpace error at creation instead of a SIGBUS (Linux) on first touch.
   // Throws Error: kExists, kNotFound, kSizeMismatch (existing one smaller than size),
-  // kPermission, kSystem. A size of 0 to create is kInvalidArg.
+  // kIncompatible (empty, or not of this kind), kNoSpace, kPermission, kSystem. A size of 0 to
+  // create is kInvalidArg.
   static std::unique_ptr<Segment> open(const SegmentOptions& options);
   // True if a name was removed. Mappings already open stay valid.
   static bool unlink(const std::string& os_name, Scope scope);
@@ -84,7 +91,8 @@ class NativeEvent {
   virtual void set() = 0;
   virtual void reset() = 0;
   virtual bool is_set() = 0;
-  virtual bool manual_reset() const = 0;
+  virtual bool manual_reset() const = 0;  // fixed by whoever created the event
+  virtual bool created() const = 0;       // this open created it (and so chose its type and state)
   // An opaque ticket taken when a wait starts: a manual-reset event set and reset again after the
   // ticket was taken still satisfies that wait (as a Windows waiter is released by SetEvent).
   virtual uint64_t ticket() = 0;

@@ -26,10 +26,14 @@ NtQueryEventFn nt_query_event() {
 
 class Win32Event final : public NativeEvent {
  public:
-  Win32Event(Handle event, bool manual_reset)
-      : event_(std::move(event)), interrupt_(CreateEventW(nullptr, FALSE, FALSE, nullptr)), manual_(manual_reset) {}
+  Win32Event(Handle event, bool manual_reset, bool created)
+      : event_(std::move(event)),
+        interrupt_(CreateEventW(nullptr, FALSE, FALSE, nullptr)),
+        manual_(manual_reset),
+        created_(created) {}
 
   bool manual_reset() const override { return manual_; }
+  bool created() const override { return created_; }
   void set() override { SetEvent(event_.get()); }
   void reset() override { ResetEvent(event_.get()); }
 
@@ -74,6 +78,7 @@ class Win32Event final : public NativeEvent {
   Handle event_;
   Handle interrupt_;
   bool manual_;
+  bool created_;
   std::atomic<uint64_t> pulses_{0};
   std::atomic<bool> taken_{false};
 };
@@ -92,14 +97,15 @@ std::unique_ptr<NativeEvent> NativeEvent::open(const EventOptions& o) {
   }
   Handle event(h);
   bool manual = o.manual_reset;
-  if (GetLastError() == ERROR_ALREADY_EXISTS) {
+  const bool created = GetLastError() != ERROR_ALREADY_EXISTS;
+  if (!created) {
     // The creator fixed the type: ask the kernel which it is.
     if (auto query = nt_query_event()) {
       EventBasicInformation info{};
       if (query(event.get(), 0, &info, sizeof info, nullptr) == 0) manual = info.event_type == 0;
     }
   }
-  return std::make_unique<Win32Event>(std::move(event), manual);
+  return std::make_unique<Win32Event>(std::move(event), manual, created);
 }
 
 }  // namespace interlock::platform

@@ -56,7 +56,9 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
   }
   Handle mapping;
   bool created = false;
-  if (o.create != CreateMode::kOpenOnly && o.size > 0) {
+  // A pagefile-backed section commits its whole size when it is created (SEC_COMMIT): no room is
+  // a creation error (kNoSpace), never a fault on first touch.
+  if (o.create != CreateMode::kOpenOnly && o.size > 0 && !o.read_only) {
     uint64_t size = o.size;
     HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, static_cast<DWORD>(size >> 32),
                                   static_cast<DWORD>(size), name.c_str());
@@ -68,7 +70,7 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
       throw Error(ErrorCode::kExists, what + " already exists", ERROR_ALREADY_EXISTS, "CreateFileMappingW");
     }
   } else {
-    HANDLE h = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, name.c_str());
+    HANDLE h = OpenFileMappingW(o.read_only ? FILE_MAP_READ : FILE_MAP_ALL_ACCESS, FALSE, name.c_str());
     if (h == nullptr) {
       if (GetLastError() == ERROR_FILE_NOT_FOUND) {
         throw Error(ErrorCode::kNotFound,
@@ -80,7 +82,7 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
     }
     mapping.reset(h);
   }
-  void* view = MapViewOfFile(mapping.get(), FILE_MAP_ALL_ACCESS, 0, 0, 0);
+  void* view = MapViewOfFile(mapping.get(), o.read_only ? FILE_MAP_READ : FILE_MAP_ALL_ACCESS, 0, 0, 0);
   if (view == nullptr) win32::throw_last_error("MapViewOfFile", "cannot map " + what, o.scope);
   size_t size = created ? o.size : section_size(mapping.get(), view);
   auto segment = std::make_unique<Win32Segment>(std::move(mapping), static_cast<uint8_t*>(view), size, created);

@@ -26,6 +26,11 @@ inline std::wstring kernel_name(const std::string& os_name, Scope scope) {
         scope == Scope::kGlobal ? " (creating Global\\ objects needs SeCreateGlobalPrivilege outside session 0)" : "";
     throw Error(ErrorCode::kPermission, what + ": access denied" + hint, static_cast<int>(e), call);
   }
+  if (e == ERROR_COMMITMENT_LIMIT || e == ERROR_NOT_ENOUGH_MEMORY || e == ERROR_OUTOFMEMORY ||
+      e == ERROR_DISK_FULL) {
+    throw Error(ErrorCode::kNoSpace, what + ": not enough memory or paging file (Windows error " + std::to_string(e) + ")",
+                static_cast<int>(e), call);
+  }
   throw Error(ErrorCode::kSystem, what + ": Windows error " + std::to_string(e), static_cast<int>(e), call);
 }
 

@@ -20,7 +20,7 @@ namespace {
 struct Buffer {
   uint8_t* data = nullptr;
   size_t size = 0;
-  std::vector<int> holds;  // slot index -> holding actor, -1 = none
+  std::map<uint32_t, int> holds;  // hold index (a slot's, or the init hold) -> holding actor
   ~Buffer() { ::operator delete[](data, std::align_val_t{64}); }
 };
 
@@ -44,22 +44,25 @@ class FakeSegment : public Segment {
   uint8_t* data() const override { return b_->data; }
   size_t size() const override { return b_->size; }
   bool created() const override { return created_; }
+  int holder(uint32_t i) const {
+    auto it = b_->holds.find(i);
+    return it == b_->holds.end() ? -1 : it->second;
+  }
   bool try_hold(uint32_t i) override {
     if (!model::world().model_holds) return true;
-    if (i >= b_->holds.size()) b_->holds.resize(i + 1, -1);
     int me = model::current_actor();
-    int h = b_->holds[i];
+    int h = holder(i);
     if (h >= 0 && h != me && !actor_dead(h)) return false;
     b_->holds[i] = me;
     return true;
   }
   void release_hold(uint32_t i) override {
-    if (!model::world().model_holds || i >= b_->holds.size()) return;
-    if (b_->holds[i] == model::current_actor()) b_->holds[i] = -1;
+    if (!model::world().model_holds) return;
+    if (holder(i) == model::current_actor()) b_->holds.erase(i);
   }
   Hold hold_state(uint32_t i) const override {
     if (!model::world().model_holds) return Hold::kUnsupported;
-    int h = i < b_->holds.size() ? b_->holds[i] : -1;
+    int h = holder(i);
     // Like an OFD lock queried through the querier's own descriptor: its own holds do not conflict.
     return h >= 0 && h != model::current_actor() && !actor_dead(h) ? Hold::kHeld : Hold::kFree;
   }
@@ -173,8 +176,8 @@ void reset_platform() {
 
 void drop_holds(int actor) {
   for (auto& [name, b] : platform::buffers()) {
-    for (int& h : b->holds) {
-      if (h == actor) h = -1;
+    for (auto it = b->holds.begin(); it != b->holds.end();) {
+      it = it->second == actor ? b->holds.erase(it) : std::next(it);
     }
   }
 }
