@@ -131,6 +131,13 @@ addon.setCallbacks((requestId, status, token) => {
   const completion = pending.get(requestId);
   if (completion === undefined) return false;
   pending.delete(requestId);
-  completion(status, token);
+  try {
+    completion(status, token);
+  } catch (error) {
+    // Taken all the same (what it carries is in JavaScript's hands now): report it as uncaught.
+    process.nextTick(() => {
+      throw error;
+    });
+  }
   return true;
 }, nativeError);

@@ -119,7 +119,7 @@ napi_value RwLockWrap::fast_acquire(napi_env env, napi_callback_info info) {
   try {
     Napi::Env e(env);
     ProcessLock& l = self->lock(e);
-    Grant g = l.try_acquire(m, self->owner_id_);
+    Grant g = guarded(e, [&] { return l.try_acquire(m, self->owner_id_); });
     if (g.guard_id != 0) {
       napi_create_double(env, token_of(g), &out);
       return out;
@@ -147,9 +147,10 @@ napi_value RwLockWrap::fast_try_acquire(napi_env env, napi_callback_info info) {
   auto* self = static_cast<RwLockWrap*>(data);
   napi_value out = nullptr;
   try {
-    ProcessLock& l = self->lock(Napi::Env(env));
-    napi_create_double(env, token_of(l.try_acquire(mode == 1 ? LockMode::kWrite : LockMode::kRead, self->owner_id_)),
-                       &out);
+    Napi::Env e(env);
+    ProcessLock& l = self->lock(e);
+    Grant g = guarded(e, [&] { return l.try_acquire(mode == 1 ? LockMode::kWrite : LockMode::kRead, self->owner_id_); });
+    napi_create_double(env, token_of(g), &out);
   } catch (const Napi::Error& e) {
     e.ThrowAsJavaScriptException();
   }

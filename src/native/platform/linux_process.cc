@@ -17,10 +17,8 @@ namespace {
 
 enum class StatResult { kOk, kGone, kUnreadable };
 
-// Reads the state letter and start time of pid. Zombies count as gone: they hold nothing any more.
-StatResult read_stat(uint32_t pid, char* state, unsigned long long* start) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%u/stat", pid);
+// Reads the state letter and start time from a /proc/<pid>/stat file.
+StatResult read_stat_file(const char* path, char* state, unsigned long long* start) {
   FILE* f = std::fopen(path, "re");
   if (!f) return errno == ENOENT || errno == ESRCH ? StatResult::kGone : StatResult::kUnreadable;
   char buf[1024];
@@ -39,6 +37,13 @@ StatResult read_stat(uint32_t pid, char* state, unsigned long long* start) {
   }
   *start = std::strtoull(p, nullptr, 10);
   return StatResult::kOk;
+}
+
+// Reads the state letter and start time of pid. Zombies count as gone: they hold nothing any more.
+StatResult read_stat(uint32_t pid, char* state, unsigned long long* start) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%u/stat", pid);
+  return read_stat_file(path, state, start);
 }
 
 uint32_t fingerprint(unsigned long long start_ticks) {
@@ -63,11 +68,14 @@ uint32_t current_pid() {
 
 uint64_t current_process_key() {
   static const uint64_t key = [] {
-    uint32_t pid = current_pid();
+    // /proc/self, not /proc/<getpid()>: in a pid namespace whose /proc was not remounted, getpid()
+    // names another process there (pid 1 is the host's init), and two such processes would share
+    // one key. /proc/self always is this process. (Keys may still repeat across namespaces: the
+    // core recognises its own slot by index, and the kernel's slot holds decide liveness.)
     char state;
     unsigned long long start = 0;
-    read_stat(pid, &state, &start);  // unreadable /proc: start 0 still gives a valid, stable key
-    return make_key(pid, start);
+    read_stat_file("/proc/self/stat", &state, &start);  // unreadable /proc: start 0 still gives a stable key
+    return make_key(current_pid(), start);
   }();
   return key;
 }

@@ -161,6 +161,8 @@ bool bell_has_listeners();
 // Fault injection for the crash tests: when the environment variable INTERLOCK_CRASH_AT is
 // "<point>" or "<point>:<n>", the process kills itself (SIGKILL, or TerminateProcess) the n-th time
 // (default: first) it reaches that named point. Inert, one cached comparison, when unset.
+// POSIX also has INTERLOCK_STALL_AT (same syntax): the process stops itself there (SIGSTOP), for
+// tests of a peer that stalls at that point and resumes later (SIGCONT).
 void crash_point(const char* point);
 
 // Sleep the calling native thread (never called on a JavaScript thread except in bounded,
