@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { LockManager, RwLock, SharedMemory, locks, type Lock, type LockSnapshot } from 'interlock';
 import { Agent, AgentError } from './helpers/agent.js';
-import { int32View, sleep } from './helpers/names.js';
+import { int32View, sleep, unlinkPrefix } from './helpers/names.js';
 
 // ---- helpers --------------------------------------------------------------------------------------
 
@@ -20,16 +20,7 @@ async function agents(t: ExecutionContext, n: number): Promise<Agent[]> {
 /** A manager with a prefix of its own, whose locks and registry are removed after the test. */
 function manager(t: ExecutionContext): LockManager {
   const prefix = `t-lm-${process.pid}-${randomBytes(3).toString('hex')}.`;
-  t.teardown(() => {
-    // Linux: every object of the prefix; elsewhere the backing objects go with the processes.
-    if (!fs.existsSync('/dev/shm')) return;
-    for (const file of fs.readdirSync('/dev/shm')) {
-      const lock = /^interlock\.lock\.(.*)$/.exec(file)?.[1];
-      const mem = /^interlock\.mem\.(.*)$/.exec(file)?.[1];
-      if (lock?.startsWith(prefix)) RwLock.unlink(lock);
-      if (mem?.startsWith(prefix)) SharedMemory.unlink(mem);
-    }
-  });
+  t.teardown(() => unlinkPrefix(prefix));
   return new LockManager({ prefix });
 }
 

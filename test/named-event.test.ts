@@ -1,6 +1,7 @@
 import test from 'ava';
+import { Worker } from 'node:worker_threads';
 import { NamedEvent } from 'interlock';
-import { Agent, startAgents } from './helpers/agent.js';
+import { Agent, fixturePath, startAgents } from './helpers/agent.js';
 import { sleep, uniqueName, unlinkAll } from './helpers/names.js';
 
 test('manual-reset: set() releases every waiting process and stays set until reset()', async (t) => {
@@ -122,4 +123,64 @@ test('initialState and close(): pending waits reject with ERR_CLOSED', async (t)
   t.throws(() => a.set(), { code: 'ERR_CLOSED' });
   await t.throwsAsync(a.wait(), { code: 'ERR_CLOSED' });
   b.close();
+});
+
+/**
+ * Spins this thread (so no completion reaches its JavaScript) until `done()` or 2 s. The tests that
+ * spin run serially: a blocked loop would upset the timing of the tests running beside them.
+ */
+function spinUntil(done: () => boolean): boolean {
+  const end = performance.now() + 2000;
+  while (!done()) if (performance.now() > end) return false;
+  return true;
+}
+
+test.serial('auto-reset: a signal consumed for a wait whose handle is closed before it lands goes back', async (t) => {
+  const name = uniqueName('autoclose');
+  t.teardown(() => unlinkAll(name));
+  const other = NamedEvent.open(name, { manualReset: false });
+  t.teardown(() => other.close());
+  let returned = 0;
+  const rounds = 20;
+  for (let i = 0; i < rounds; i++) {
+    const mine = NamedEvent.open(name);
+    const waiting = mine.wait();
+    other.set();
+    // The waiter thread of `mine` takes the signal; its completion cannot reach us while we spin.
+    t.true(spinUntil(() => !other.isSet()), 'the pending wait consumed the signal');
+    mine.close();
+    await t.throwsAsync(waiting, { code: 'ERR_CLOSED' });
+    if (await other.wait({ timeout: 1000 })) returned++;
+  }
+  t.is(returned, rounds, 'every consumed signal went back to the event');
+});
+
+test.serial('auto-reset: a signal consumed for a Worker that is terminated before it lands goes back', async (t) => {
+  const name = uniqueName('autoterm');
+  t.teardown(() => unlinkAll(name));
+  const event = NamedEvent.open(name, { manualReset: false });
+  t.teardown(() => event.close());
+  const worker = new Worker(fixturePath('worker-event-waiter'), { workerData: { event: name } });
+  await new Promise((resolve) => worker.once('message', resolve));
+  await sleep(20); // its loop is busy now
+  event.set();
+  t.true(spinUntil(() => !event.isSet()), "the Worker's waiter thread consumed the signal");
+  await worker.terminate();
+  t.true(await event.wait({ timeout: 1000 }), 'the signal went back to the event');
+});
+
+test.serial('auto-reset: a signal consumed for an aborted wait goes back', async (t) => {
+  const name = uniqueName('autoabort');
+  t.teardown(() => unlinkAll(name));
+  const other = NamedEvent.open(name, { manualReset: false });
+  t.teardown(() => other.close());
+  const mine = NamedEvent.open(name);
+  t.teardown(() => mine.close());
+  const controller = new AbortController();
+  const waiting = mine.wait({ signal: controller.signal });
+  other.set();
+  t.true(spinUntil(() => !other.isSet()));
+  controller.abort();
+  t.is(((await waiting.catch((e: unknown) => e)) as DOMException).name, 'AbortError');
+  t.true(await other.wait({ timeout: 1000 }), 'the signal went back to the event');
 });

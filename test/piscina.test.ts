@@ -202,9 +202,12 @@ test('aborting a task that holds the write lock: Piscina terminates its Worker a
   const ms = performance.now() - started;
   t.log(`lock back ${ms.toFixed(1)} ms after the abort`);
   t.true(ms < 2000);
+  t.true(guard.abandoned, 'the terminated body never released its write: the data may be torn');
+  guard.markConsistent();
   guard.release();
   const again = await runLocked<TaskResult, TaskData>(pool, spec(name, 'write', { op: 'echo', value: 3 }));
   t.is(again.value, 3, 'the pool works on with a new Worker');
+  t.false(again.abandoned);
 });
 
 test("whileHeld: 'signal' aborts the body's signal and keeps the Worker", async (t) => {
@@ -237,6 +240,7 @@ test('pool.destroy() while a task holds the write lock gives the lock back', asy
   await pool.destroy();
   const guard = await pending;
   t.log(`lock back ${(performance.now() - started).toFixed(1)} ms after destroy()`);
+  t.true(guard.abandoned, 'a destroyed Worker died inside its write');
   guard.release();
   await t.throwsAsync(run);
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { LockTimeoutError, RwLock } from 'interlock';
+import { LockManager, LockTimeoutError, NamedEvent, RwLock } from 'interlock';
 import { Agent } from './helpers/agent.js';
-import { uniqueName, unlinkAll } from './helpers/names.js';
+import { sleep, uniqueName, unlinkAll, unlinkPrefix } from './helpers/names.js';
 
 async function heldElsewhere(t: { teardown: (fn: () => unknown) => void }, mode: 'read' | 'write') {
   const name = uniqueName('deadline');
@@ -112,3 +112,40 @@ test('aborts that race grants settle once and never leak the lock', async (t) =>
   t.truthy(w, `lock free after ${granted} grants and ${aborted} aborts`);
   w!.release();
 });
+
+// Timeouts at the limits of a double: none may overflow into "already past".
+const huge = {
+  '2 ** 64': 2 ** 64,
+  '1e300': 1e300,
+  'Number.MAX_VALUE': Number.MAX_VALUE,
+  '2 ** 53': 2 ** 53,
+  '24.8 days (2 ** 31 ms)': 2 ** 31,
+};
+
+for (const [label, timeout] of Object.entries(huge)) {
+  test(`a timeout of ${label} waits (a century or more: like Infinity) until the lock, the event, the manager grant`, async (t) => {
+    const { name, agent } = await heldElsewhere(t, 'write');
+    const lock = RwLock.open(name);
+    t.teardown(() => lock.close());
+    const event = NamedEvent.open(name, { manualReset: false });
+    t.teardown(() => event.close());
+    const prefix = `${uniqueName('hugetimeout')}.`;
+    t.teardown(() => unlinkPrefix(prefix));
+    const manager = new LockManager({ prefix });
+    const holder = RwLock.open(manager.lockName('x'));
+    t.teardown(() => holder.close());
+    const held = holder.tryWrite()!;
+    const settled: string[] = [];
+    const writing = lock.write({ timeout }).finally(() => settled.push('write'));
+    const waiting = event.wait({ timeout }).finally(() => settled.push('wait'));
+    const requesting = manager.request('x', { timeout }, (l) => l?.mode).finally(() => settled.push('request'));
+    await sleep(150);
+    t.deepEqual(settled, [], 'nothing timed out at once');
+    await agent.call('release', { key: 'h' });
+    event.set();
+    held.release();
+    (await writing).release();
+    t.true(await waiting);
+    t.is(await requesting, 'exclusive');
+  });
+}

@@ -47,6 +47,7 @@ for (const hold of ['write', 'read'] as const) {
     await worker.terminate();
     const guard = await pending;
     t.is(guard.mode, 'write');
+    t.is(guard.abandoned, hold === 'write', 'a write the Worker never released is reported as abandoned');
     guard.release();
     t.deepEqual(lock.inspect().readers, []);
   });

@@ -14,6 +14,18 @@ export function unlinkAll(name: string): void {
   SharedMemory.unlink(name);
 }
 
+/** Removes every lock and memory whose name starts with `prefix` (a LockManager's locks and registry). */
+export function unlinkPrefix(prefix: string): void {
+  // Linux: every object of the prefix; elsewhere the backing objects go with the processes.
+  if (!fs.existsSync('/dev/shm')) return;
+  for (const file of fs.readdirSync('/dev/shm')) {
+    const lock = /^interlock\.lock\.(.*)$/.exec(file)?.[1];
+    const mem = /^interlock\.mem\.(.*)$/.exec(file)?.[1];
+    if (lock?.startsWith(prefix)) RwLock.unlink(lock);
+    if (mem?.startsWith(prefix)) SharedMemory.unlink(mem);
+  }
+}
+
 export function threadCount(): number {
   const status = fs.readFileSync('/proc/self/status', 'utf8');
   const match = /^Threads:\s+(\d+)/m.exec(status);
