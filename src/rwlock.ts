@@ -79,7 +79,7 @@ function lockInfo(name: string, info: NativeLockInfo): LockInfo {
  * from here, like a mutex nobody unlocked, even when the program dropped every reference to it.
  * (Pending requests keep theirs through the completion table of ./binding.ts.)
  */
-const holding = new Set<RwLock>();
+const holding: RwLock[] = [];
 
 const OPEN_KEYS = ['maxProcesses', ...COMMON_KEYS] as const;
 
@@ -92,6 +92,7 @@ export class RwLock implements Disposable, GuardOwner {
   #handle: NativeRwLock | null;
   readonly #pending = new Map<number, (error: unknown) => void>();
   #held = 0; // guards of this handle not yet released
+  #holdingIndex = -1; // where this lock is in `holding` while #held > 0
 
   private constructor(name: string, handle: NativeRwLock) {
     this.name = name;
@@ -173,8 +174,8 @@ export class RwLock implements Disposable, GuardOwner {
     const handle = this.#handle;
     this.#handle = null;
     handle.close();
+    if (this.#held > 0) this.#unhold();
     this.#held = 0;
-    holding.delete(this);
     const error = new InterlockError('ERR_CLOSED', `the lock '${this.name}' was closed`);
     for (const reject of [...this.#pending.values()]) reject(error);
   }
@@ -185,7 +186,7 @@ export class RwLock implements Disposable, GuardOwner {
 
   /** @internal */
   releaseGuard(guardId: number): void {
-    if (this.#handle?.release(guardId) === true && --this.#held === 0) holding.delete(this);
+    if (this.#handle?.release(guardId) === true && --this.#held === 0) this.#unhold();
   }
 
   /** @internal */
@@ -205,8 +206,19 @@ export class RwLock implements Disposable, GuardOwner {
 
   /** A guard for a grant (token: guardId * 2 + abandoned); the handle now holds something. */
   #guard(mode: Mode, token: number): LockGuard {
-    if (this.#held++ === 0) holding.add(this);
+    if (this.#held++ === 0) this.#holdingIndex = holding.push(this) - 1;
     return new LockGuard(this, mode, token);
+  }
+
+  // O(1) and allocation-free (this runs on every uncontended acquire/release): the last entry
+  // takes this one's place.
+  #unhold(): void {
+    const last = holding.pop()!;
+    if (last !== this) {
+      holding[this.#holdingIndex] = last;
+      last.#holdingIndex = this.#holdingIndex;
+    }
+    this.#holdingIndex = -1;
   }
 
   async #with<T>(mode: Mode, fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
