@@ -215,34 +215,37 @@ test('watch: refreshes until SIGINT, then exits 0; a missing lock exits 4', asyn
 });
 
 // The backing files are Linux's: looking must change not one byte of them.
-(isWindows ? test.skip : test)('looking (ls, inspect, peek, LockManager.query) changes nothing, not even an empty segment', async (t) => {
-  const { createHash } = await import('node:crypto');
-  const { readFileSync, statSync, writeFileSync } = await import('node:fs');
-  const { backingFile } = await import('./helpers/names.js');
-  const { LockManager } = await import('interlock');
-  const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-  // A lock with a dead writer nobody has recovered yet, and a live reader.
-  const name = uniqueName('lookonly');
-  t.teardown(() => unlinkAll(name));
-  const victim = await Agent.start();
-  const reader = await Agent.start();
-  t.teardown(() => Promise.all([victim.stop(), reader.stop()]));
-  await reader.call('acquire', { lock: name, mode: 'read', key: 'r' });
-  await reader.call('release', { key: 'r' });
-  await victim.call('acquire', { lock: name, mode: 'write', key: 'w' });
-  await victim.kill('SIGKILL');
-  const file = backingFile('lock', name);
-  const before = digest(file);
-  t.is(run('inspect', name).code, 0);
-  t.is(run('ls').code, 0);
-  t.false(RwLock.peek(name)!.writer!.alive, 'the dead writer shows as dead');
-  await new LockManager().query();
-  t.is(digest(file), before, 'not one byte of the lock changed');
-  // An empty segment under a lock's name (something else made it): looked at, never sized.
-  const empty = uniqueName('lookempty');
-  t.teardown(() => unlinkAll(empty));
-  writeFileSync(backingFile('lock', empty), '', { mode: 0o600 });
-  t.throws(() => RwLock.peek(empty), { code: 'ERR_INCOMPATIBLE' });
-  t.not(run('inspect', empty).code, 0);
-  t.is(statSync(backingFile('lock', empty)).size, 0, 'the empty segment was not sized');
-});
+(isWindows ? test.skip : test)(
+  'looking (ls, inspect, peek, LockManager.query) changes nothing, not even an empty segment',
+  async (t) => {
+    const { createHash } = await import('node:crypto');
+    const { readFileSync, statSync, writeFileSync } = await import('node:fs');
+    const { backingFile } = await import('./helpers/names.js');
+    const { LockManager } = await import('interlock');
+    const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+    // A lock with a dead writer nobody has recovered yet, and a live reader.
+    const name = uniqueName('lookonly');
+    t.teardown(() => unlinkAll(name));
+    const victim = await Agent.start();
+    const reader = await Agent.start();
+    t.teardown(() => Promise.all([victim.stop(), reader.stop()]));
+    await reader.call('acquire', { lock: name, mode: 'read', key: 'r' });
+    await reader.call('release', { key: 'r' });
+    await victim.call('acquire', { lock: name, mode: 'write', key: 'w' });
+    await victim.kill('SIGKILL');
+    const file = backingFile('lock', name);
+    const before = digest(file);
+    t.is(run('inspect', name).code, 0);
+    t.is(run('ls').code, 0);
+    t.false(RwLock.peek(name)!.writer!.alive, 'the dead writer shows as dead');
+    await new LockManager().query();
+    t.is(digest(file), before, 'not one byte of the lock changed');
+    // An empty segment under a lock's name (something else made it): looked at, never sized.
+    const empty = uniqueName('lookempty');
+    t.teardown(() => unlinkAll(empty));
+    writeFileSync(backingFile('lock', empty), '', { mode: 0o600 });
+    t.throws(() => RwLock.peek(empty), { code: 'ERR_INCOMPATIBLE' });
+    t.not(run('inspect', empty).code, 0);
+    t.is(statSync(backingFile('lock', empty)).size, 0, 'the empty segment was not sized');
+  },
+);

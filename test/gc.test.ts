@@ -49,7 +49,11 @@ for (const mode of ['write', 'read'] as const) {
     t.is(lock.tryWrite(), null, 'a second instance gets nothing: the dropped guard still holds the lock');
     const info = lock.inspect();
     if (mode === 'write') t.is(info.writer?.pid, child.child.pid);
-    else t.deepEqual(info.readers.map((r) => r.pid), [child.child.pid]);
+    else
+      t.deepEqual(
+        info.readers.map((r) => r.pid),
+        [child.child.pid],
+      );
     // The end of the process is what releases it.
     await child.kill();
     const guard = await lock.write({ timeout: 3000 });

@@ -147,7 +147,10 @@ test.serial('auto-reset: a signal consumed for a wait whose handle is closed bef
     const waiting = mine.wait();
     other.set();
     // The waiter thread of `mine` takes the signal; its completion cannot reach us while we spin.
-    t.true(spinUntil(() => !other.isSet()), 'the pending wait consumed the signal');
+    t.true(
+      spinUntil(() => !other.isSet()),
+      'the pending wait consumed the signal',
+    );
     mine.close();
     await t.throwsAsync(waiting, { code: 'ERR_CLOSED' });
     if (await other.wait({ timeout: 1000 })) returned++;
@@ -164,7 +167,10 @@ test.serial('auto-reset: a signal consumed for a Worker that is terminated befor
   await new Promise((resolve) => worker.once('message', resolve));
   await sleep(20); // its loop is busy now
   event.set();
-  t.true(spinUntil(() => !event.isSet()), "the Worker's waiter thread consumed the signal");
+  t.true(
+    spinUntil(() => !event.isSet()),
+    "the Worker's waiter thread consumed the signal",
+  );
   await worker.terminate();
   t.true(await event.wait({ timeout: 1000 }), 'the signal went back to the event');
 });

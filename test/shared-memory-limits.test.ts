@@ -67,9 +67,11 @@ test('a size past the largest Buffer is ERR_INVALID_ARG, before anything is crea
 const smallShm = ['unshare', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=64m tmpfs /dev/shm && exec "$0" "$@"'];
 const canMount = !isWindows && spawnSync(smallShm[0]!, [...smallShm.slice(1), 'true']).status === 0;
 
-(canMount ? test : test.skip)('on a small /dev/shm, memory that does not fit is ERR_NO_SPACE at open, not SIGBUS at first write', async (t) => {
-  const r = await scenario(
-    `
+(canMount ? test : test.skip)(
+  'on a small /dev/shm, memory that does not fit is ERR_NO_SPACE at open, not SIGBUS at first write',
+  async (t) => {
+    const r = await scenario(
+      `
     const fill = (m) => { for (let i = 0; i < m.size; i += 4096) m.buffer[i] = 1; return m.size; };
     report(() => fill(SharedMemory.open('first', { size: ${40 * MiB} })));
     report(() => fill(SharedMemory.open('second', { size: ${32 * MiB} })));
@@ -78,19 +80,23 @@ const canMount = !isWindows && spawnSync(smallShm[0]!, [...smallShm.slice(1), 't
     report(() => { const l = RwLock.open('lock'); l.tryWrite().release(); return 'lock ok'; });
     report(() => fill(SharedMemory.open('fourth', { size: ${8 * MiB} })));
     report(() => RwLock.open('lock2'));`,
-    { wrap: smallShm },
-  );
-  t.is(r.signal, null, `no SIGBUS: ${r.stderr}`);
-  t.is(r.code, 0, r.stderr);
-  const [first, second, gone, third, lock, fourth, lock2] = lines(r.stdout) as { ok?: unknown; code?: string }[];
-  t.deepEqual(first, { ok: 40 * MiB });
-  t.is(second?.code, 'ERR_NO_SPACE', 'the second segment does not fit');
-  t.is(gone?.code, 'ERR_NOT_FOUND', 'and nothing half-made is left under its name');
-  t.deepEqual(third, { ok: 20 * MiB }, 'what fits still works');
-  t.deepEqual(lock, { ok: 'lock ok' });
-  t.is(fourth?.code, 'ERR_NO_SPACE');
-  t.true(lock2?.code === 'ERR_NO_SPACE' || lock2?.ok !== undefined, 'a lock segment that does not fit is a typed error too');
-});
+      { wrap: smallShm },
+    );
+    t.is(r.signal, null, `no SIGBUS: ${r.stderr}`);
+    t.is(r.code, 0, r.stderr);
+    const [first, second, gone, third, lock, fourth, lock2] = lines(r.stdout) as { ok?: unknown; code?: string }[];
+    t.deepEqual(first, { ok: 40 * MiB });
+    t.is(second?.code, 'ERR_NO_SPACE', 'the second segment does not fit');
+    t.is(gone?.code, 'ERR_NOT_FOUND', 'and nothing half-made is left under its name');
+    t.deepEqual(third, { ok: 20 * MiB }, 'what fits still works');
+    t.deepEqual(lock, { ok: 'lock ok' });
+    t.is(fourth?.code, 'ERR_NO_SPACE');
+    t.true(
+      lock2?.code === 'ERR_NO_SPACE' || lock2?.ok !== undefined,
+      'a lock segment that does not fit is a typed error too',
+    );
+  },
+);
 
 // The stall hook (INTERLOCK_STALL_AT) and the backing files are POSIX.
 (isWindows ? test.skip : test)(

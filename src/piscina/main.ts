@@ -62,7 +62,13 @@ export async function runLocked<Out = unknown, In = unknown>(
     throw invalidArg('runLocked() needs a Piscina pool');
   }
   checkSpec(spec);
-  const o = checkObject<RunLockedOptions>(options, 'options', ['signal', 'whileHeld', 'transferList', 'filename', 'name']);
+  const o = checkObject<RunLockedOptions>(options, 'options', [
+    'signal',
+    'whileHeld',
+    'transferList',
+    'filename',
+    'name',
+  ]);
   const signal = checkSignal(o.signal);
   const whileHeld = o.whileHeld ?? 'terminate';
   if (whileHeld !== 'terminate' && whileHeld !== 'signal') {

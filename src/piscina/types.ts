@@ -29,7 +29,10 @@ export interface LockedTaskSpec<In> {
   timeout?: number;
   /** Windows namespace of the lock and memory (ignored on POSIX). Default `'local'`. */
   scope?: Scope;
-  /** `maxProcesses` for the lock, if this task's Worker is the first to create it. */
+  /**
+   * `maxProcesses` for the lock if this task creates it; given for an existing lock, it must match
+   * (`ERR_INCOMPATIBLE` otherwise), as with `RwLock.open`.
+   */
   maxProcesses?: number;
 }
 

@@ -37,6 +37,12 @@ export function openLock(name: string, options: { scope?: Scope; maxProcesses?: 
     lock = RwLock.open(name, options);
     opened++;
     locks.set(key, lock);
+  } else if (options.maxProcesses !== undefined && lock.inspect().maxProcesses !== options.maxProcesses) {
+    // As RwLock.open() would say for a lock that is not cached.
+    throw new InterlockError(
+      'ERR_INCOMPATIBLE',
+      `the lock '${name}' exists with ${lock.inspect().maxProcesses} process slots, not the ${options.maxProcesses} asked for`,
+    );
   }
   return lock;
 }

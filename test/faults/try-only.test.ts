@@ -147,13 +147,19 @@ test('a blocking write that goes past a dead writer’s waiting bit leaves the l
         const started = performance.now();
         for (let i = 0; i < ${tries}; i++) if (lock.tryWrite() !== null || lock.tryRead() !== null) process.exit(3);
         console.log(performance.now() - started);`;
-      const r = spawnSync('strace', ['-f', '-e', 'trace=fcntl,kill,openat,read', '-o', out, process.execPath, '--input-type=module', '-e', code], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const r = spawnSync(
+        'strace',
+        ['-f', '-e', 'trace=fcntl,kill,openat,read', '-o', out, process.execPath, '--input-type=module', '-e', code],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       t.is(r.status, 0, r.stderr);
       const ms = Number(r.stdout.trim());
-      const calls = readFileSync(out, 'utf8').split('\n').filter((l) => /F_OFD_GETLK|kill\(|\/proc\/\d+\/stat/.test(l)).length;
+      const calls = readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => /F_OFD_GETLK|kill\(|\/proc\/\d+\/stat/.test(l)).length;
       return { ms, calls };
     };
     const none = count(0);
@@ -161,7 +167,9 @@ test('a blocking write that goes past a dead writer’s waiting bit leaves the l
     const extra = many.calls - none.calls;
     // One liveness check (an OFD lock query) per 10 ms of failing at most, whatever the rate of tries.
     const allowed = Math.ceil(many.ms / 10) + 5;
-    t.log(`200000 failed tries in ${many.ms.toFixed(0)} ms (under strace): ${extra} liveness system calls (allowed ${allowed})`);
+    t.log(
+      `200000 failed tries in ${many.ms.toFixed(0)} ms (under strace): ${extra} liveness system calls (allowed ${allowed})`,
+    );
     t.true(extra <= allowed, `${extra} liveness checks for 200000 failed tries over ${many.ms} ms`);
   },
 );
