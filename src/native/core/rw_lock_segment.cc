@@ -1,5 +1,6 @@
 #include "core/rw_lock_segment.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.h"
@@ -102,25 +103,40 @@ RwLockSegment::~RwLockSegment() {
 
 void RwLockSegment::claim_slot() {
   const uint64_t key = platform::current_process_key();
-  // Joining is rare: the moment to take back what dead processes left (slots, holds, claims).
-  recover_dead();
-  for (uint32_t i = 0; i < slot_count_; ++i) {
-    if (layout_->slots[i].owner.load(kSeq) != 0) continue;
-    // Hold first, then claim: a slot with an owner and no hold is always a dead one.
-    if (!segment_->try_hold(i)) continue;
-    uint64_t expected = 0;
-    if (layout_->slots[i].owner.compare_exchange_strong(expected, key, kSeq)) {
-      platform::crash_point("slot-claimed");
-      layout_->slots[i].park.store(0, std::memory_order_relaxed);
-      layout_->slots[i].bell.store(platform::bell_has_listeners() ? 1 : 0, kSeq);
-      slot_ = i;
-      has_slot_ = true;
-      return;
+  for (int attempt = 0;; ++attempt) {
+    // Joining is rare: the moment to take back what dead processes left (slots, holds, claims).
+    recover_dead();
+    for (uint32_t i = 0; i < slot_count_; ++i) {
+      if (layout_->slots[i].owner.load(kSeq) != 0) continue;
+      // Hold first, then claim: a slot with an owner and no hold is always a dead one.
+      if (!segment_->try_hold(i)) continue;
+      uint64_t expected = 0;
+      if (layout_->slots[i].owner.compare_exchange_strong(expected, key, kSeq)) {
+        platform::crash_point("slot-claimed");
+        layout_->slots[i].park.store(0, std::memory_order_relaxed);
+        layout_->slots[i].bell.store(platform::bell_has_listeners() ? 1 : 0, kSeq);
+        slot_ = i;
+        has_slot_ = true;
+        return;
+      }
+      segment_->release_hold(i);
     }
-    segment_->release_hold(i);
+    // A slot that another process owns only while it cleans it (recovering a dead owner, or a stray
+    // reader bit) is about to be free: its key then owns a second slot. Give it a few moments.
+    if (attempt >= 20 || !slot_in_transit()) break;
+    platform::sleep_ms(1);
   }
   throw Error(ErrorCode::kTooManyProcesses, "every one of the " + std::to_string(slot_count_) +
                                                 " process slots of this lock is held by a live process");
+}
+
+bool RwLockSegment::slot_in_transit() const {
+  std::vector<uint64_t> owners;
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    if (uint64_t owner = layout_->slots[i].owner.load(kSeq)) owners.push_back(owner);
+  }
+  std::sort(owners.begin(), owners.end());
+  return std::adjacent_find(owners.begin(), owners.end()) != owners.end();
 }
 
 // ---- readers ----------------------------------------------------------------------------------

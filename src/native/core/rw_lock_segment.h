@@ -105,6 +105,7 @@ class RwLockSegment {
 
  private:
   void claim_slot();
+  bool slot_in_transit() const;
   void add_reads(uint32_t n);
   void remove_reads(uint32_t n);
   void drop_writer_field(bool poison);
