@@ -19,9 +19,9 @@ function sources(): string[] {
 }
 
 // Extra compiler flags, for a sanitizer run of this same test, e.g.
-//   INTERLOCK_STRESS_CXXFLAGS='-O1 -g -fsanitize=thread' STRESS_TIME_SCALE=3 TSAN_OPTIONS=halt_on_error=1
+//   INTERLOCK_NATIVE_CXXFLAGS='-O1 -g -fsanitize=thread' STRESS_TIME_SCALE=3 TSAN_OPTIONS=halt_on_error=1
 // (a child that a sanitizer stops exits with an error code, and the parent reports it).
-const extraFlags = (process.env.INTERLOCK_STRESS_CXXFLAGS ?? '').split(/\s+/).filter(Boolean);
+const extraFlags = (process.env.INTERLOCK_NATIVE_CXXFLAGS ?? '').split(/\s+/).filter(Boolean);
 const sanitizerReport = /ERROR: (Address|Thread|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:/;
 
 // Real child processes (forked, each with its own slot, several threads and, mostly, a doorbell
@@ -38,13 +38,19 @@ const sanitizerReport = /ERROR: (Address|Thread|Leak|Memory)Sanitizer|WARNING: T
     const queue = [...pending];
     const compile = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        await run('g++', ['-std=c++17', '-O2', '-pthread', ...extraFlags, `-I${native}`, '-c', next.src, '-o', next.obj], {
-          timeout: 120_000,
-        });
+        await run(
+          'g++',
+          ['-std=c++17', '-O2', '-pthread', ...extraFlags, `-I${native}`, '-c', next.src, '-o', next.obj],
+          {
+            timeout: 120_000,
+          },
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(4, availableParallelism())) }, compile));
-    await run('g++', ['-pthread', ...extraFlags, ...pending.map((p) => p.obj), '-o', exe, '-lrt'], { timeout: 120_000 });
+    await run('g++', ['-pthread', ...extraFlags, ...pending.map((p) => p.obj), '-o', exe, '-lrt'], {
+      timeout: 120_000,
+    });
     // children, threads per child (the last one try-only), seconds, write percent, kill every ms
     for (const args of [
       ['4', '3', '3', '30', '150'],

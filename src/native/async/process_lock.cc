@@ -293,6 +293,11 @@ void ProcessLock::waiter_main() {
     // Reset before looking: a wake-up that lands after this is never lost (only we reset it).
     segment_.reset_park();
     uint64_t now = platform::monotonic_ms();
+    // A blocker that died while we were not parked: its notification's wake-up was just reset.
+    if (blocker_exited_.exchange(false)) {
+      segment_.recover_dead();
+      next_sweep = now + kWaitSliceMs;
+    }
     expire(now);
     if (queue_.empty()) {
       if (idle_since == 0) {

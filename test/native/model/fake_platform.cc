@@ -1,10 +1,14 @@
 // The fake platform: every function of platform/platform.h that the core (rw_lock_segment.cc,
-// segment_init.h) needs, over in-memory model objects. Segments are buffers in a registry keyed by
-// OS name; park events are model events whose wait() blocks the actor in the scheduler; process
-// keys, liveness and the clock come from the model world; crash_point is inert (the explorer
-// crashes actors at every scheduling point instead).
+// segment_init.h) and async/process_lock.cc need, over in-memory model objects. Segments are
+// buffers in a registry keyed by OS name, with slot holds per descriptor (Linux's OFD locks) or
+// none (Windows); park events are model events whose wait(timeout) blocks the actor in the
+// scheduler, with a model timer; exit watches fire when the explorer crashes a watched process;
+// doorbells wake the JS thread of a live listening process; process keys, liveness and the clock
+// come from the model world; crash_point is inert (the explorer crashes processes at every
+// scheduling point instead).
 #include <cstring>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "core/error.h"
@@ -17,10 +21,15 @@ namespace interlock::platform {
 
 namespace {
 
+struct Holder {
+  int proc;
+  int descriptor;  // the FakeSegment (an open file description: its own holds never conflict)
+};
+
 struct Buffer {
   uint8_t* data = nullptr;
   size_t size = 0;
-  std::map<uint32_t, int> holds;  // hold index (a slot's, or the init hold) -> holding actor
+  std::map<uint32_t, Holder> holds;  // hold index (a slot's, or the init hold) -> holder
   ~Buffer() { ::operator delete[](data, std::align_val_t{64}); }
 };
 
@@ -32,44 +41,53 @@ std::map<std::string, std::unique_ptr<model::ModelEvent>>& events() {
   static std::map<std::string, std::unique_ptr<model::ModelEvent>> e;
   return e;
 }
+int next_descriptor = 0;
 
-bool actor_dead(int a) {
-  auto& actors = model::world().actors;
-  return a >= 0 && a < static_cast<int>(actors.size()) && actors[a]->state == model::ActorState::kDead;
+bool proc_alive(int p) {
+  auto& procs = model::world().procs;
+  return p >= 0 && p < static_cast<int>(procs.size()) && procs[p]->alive;
 }
 
+// Slot holds model Linux's OFD locks on the segment's descriptor: taking, dropping and querying one
+// are system calls on kernel state shared with the other processes, so each is a scheduling point.
 class FakeSegment : public Segment {
  public:
-  FakeSegment(Buffer* b, bool created) : b_(b), created_(created) {}
+  FakeSegment(Buffer* b, bool created) : b_(b), created_(created), descriptor_(++next_descriptor) {}
+  ~FakeSegment() override {  // closing the descriptor drops every hold taken through it
+    for (auto it = b_->holds.begin(); it != b_->holds.end();) {
+      it = it->second.descriptor == descriptor_ ? b_->holds.erase(it) : std::next(it);
+    }
+  }
   uint8_t* data() const override { return b_->data; }
   size_t size() const override { return b_->size; }
   bool created() const override { return created_; }
-  int holder(uint32_t i) const {
-    auto it = b_->holds.find(i);
-    return it == b_->holds.end() ? -1 : it->second;
-  }
   bool try_hold(uint32_t i) override {
+    model::check_point("takes a slot hold");
     if (!model::world().model_holds) return true;
-    int me = model::current_actor();
-    int h = holder(i);
-    if (h >= 0 && h != me && !actor_dead(h)) return false;
-    b_->holds[i] = me;
+    auto it = b_->holds.find(i);
+    if (it != b_->holds.end() && it->second.descriptor != descriptor_ && proc_alive(it->second.proc)) return false;
+    b_->holds[i] = Holder{model::current_process(), descriptor_};
     return true;
   }
   void release_hold(uint32_t i) override {
+    model::check_point("drops a slot hold");
     if (!model::world().model_holds) return;
-    if (holder(i) == model::current_actor()) b_->holds.erase(i);
+    auto it = b_->holds.find(i);
+    if (it != b_->holds.end() && it->second.descriptor == descriptor_) b_->holds.erase(it);
   }
   Hold hold_state(uint32_t i) const override {
+    model::check_point("queries a slot hold");
     if (!model::world().model_holds) return Hold::kUnsupported;
-    int h = holder(i);
+    auto it = b_->holds.find(i);
     // Like an OFD lock queried through the querier's own descriptor: its own holds do not conflict.
-    return h >= 0 && h != model::current_actor() && !actor_dead(h) ? Hold::kHeld : Hold::kFree;
+    return it != b_->holds.end() && it->second.descriptor != descriptor_ && proc_alive(it->second.proc) ? Hold::kHeld
+                                                                                                          : Hold::kFree;
   }
 
  private:
   Buffer* b_;
   bool created_;
+  int descriptor_;
 };
 
 class FakeParkEvent : public ParkEvent {
@@ -82,9 +100,9 @@ class FakeParkEvent : public ParkEvent {
   }
   void reset() override {
     model::check_point("resets its event");
-    ev_->set = false;
+    model::reset_event(*ev_);
   }
-  void wait(uint32_t) override { model::park(*ev_); }
+  void wait(uint32_t timeout_ms) override { model::park(*ev_, timeout_ms); }
 
  private:
   model::ModelEvent* ev_;
@@ -93,11 +111,16 @@ class FakeParkEvent : public ParkEvent {
 
 class FakeExitWatch : public ExitWatch {
  public:
-  explicit FakeExitWatch(std::function<void()> on_exit) : on_exit_(std::move(on_exit)) {}
-  void watch(const std::vector<uint64_t>& keys) override { model::watch(keys, on_exit_); }
+  explicit FakeExitWatch(std::function<void()> on_exit) {
+    w_.proc = model::current_process();
+    w_.on_exit = std::move(on_exit);
+    model::watch_register(&w_);
+  }
+  ~FakeExitWatch() override { model::watch_unregister(&w_); }
+  void watch(const std::vector<uint64_t>& keys) override { model::watch_set(&w_, keys); }
 
  private:
-  std::function<void()> on_exit_;
+  model::Watch w_;
 };
 
 }  // namespace
@@ -131,20 +154,20 @@ std::unique_ptr<ExitWatch> ExitWatch::create(std::function<void()> on_exit) {
 }
 
 uint32_t current_pid() {
-  return 1000 + static_cast<uint32_t>(model::current_actor());
+  return 1000 + static_cast<uint32_t>(model::current_process());
 }
 uint64_t current_process_key() {
-  int a = model::current_actor();
-  return a >= 0 ? model::world().actors[a]->key : 0xDEAD0000u;
+  int p = model::current_process();
+  return p >= 0 ? model::world().procs[p]->key : 0xDEAD0000u;
 }
 Liveness process_liveness(uint64_t key) {
   return model::key_alive(key) ? Liveness::kAlive : Liveness::kDead;
 }
 uint64_t monotonic_ms() {
-  return model::world().clock_ms;
+  return model::now_ms();
 }
 uint64_t wall_clock_ms() {
-  return model::world().clock_ms;
+  return model::now_ms();
 }
 uint64_t random_u64() {
   return 0x1DEA5EEDull;
@@ -152,6 +175,25 @@ uint64_t random_u64() {
 void crash_point(const char*) {}
 void sleep_ms(uint32_t) {
   model::check_point("sleep");
+}
+
+// ---- doorbells (instead of platform/no_bell.cc) ----
+// Every simulated process that listens has a bell: a ring to a live one wakes its JS thread's event
+// loop, which serves its active locks (serve_active_locks); a ring to a dead process, or to one
+// without a bell, is not delivered. A ring is a system call: a scheduling point.
+int process_bell_fd() {
+  return model::bell_listening() ? 3 : -1;
+}
+bool ring_process_bell(uint64_t key) {
+  model::check_point("rings a doorbell");
+  return model::ring_bell(key);
+}
+int drain_process_bell(int) {
+  return 0;
+}
+void bell_listeners_changed(int) {}
+bool bell_has_listeners() {
+  return model::bell_listening();
 }
 
 }  // namespace interlock::platform
@@ -174,10 +216,10 @@ void reset_platform() {
   platform::buffers().clear();
 }
 
-void drop_holds(int actor) {
+void drop_holds(int proc) {
   for (auto& [name, b] : platform::buffers()) {
     for (auto it = b->holds.begin(); it != b->holds.end();) {
-      it = it->second == actor ? b->holds.erase(it) : std::next(it);
+      it = it->second.proc == proc ? b->holds.erase(it) : std::next(it);
     }
   }
 }
@@ -194,7 +236,8 @@ uint64_t state_hash() {
     mix(peek(l->slots[i].flags));
   }
   for (auto& [n, e] : platform::events()) mix(e->set);
-  for (auto& a : world().actors) mix(static_cast<uint64_t>(a->state) * 16 + a->inside_read * 4 + a->inside_write);
+  for (auto& a : world().actors) mix(static_cast<uint64_t>(a->state));
+  for (auto& p : world().procs) mix(p->inside_read * 4 + p->inside_write * 2 + p->bell_pending);
   return h;
 }
 
@@ -211,7 +254,10 @@ SharedView view() {
   if (LockLayout* l = the_layout()) {
     v.state = peek(l->state.word);
     v.readers = peek(l->readers.words[0]);
-    for (uint32_t i = 0; i < l->header.slot_count && i < 64; ++i) v.flags.push_back(peek(l->slots[i].flags));
+    for (uint32_t i = 0; i < l->header.slot_count && i < 64; ++i) {
+      v.flags.push_back(peek(l->slots[i].flags));
+      v.owners.push_back(peek(l->slots[i].owner));
+    }
   }
   return v;
 }
@@ -232,6 +278,7 @@ std::string describe_address(const void* address) {
   const char* field = in == offsetof(Slot, owner)   ? "owner"
                       : in == offsetof(Slot, flags) ? "flags"
                       : in == offsetof(Slot, park)  ? "park"
+                      : in == offsetof(Slot, bell)  ? "bell"
                                                     : "stats";
   return "slots[" + std::to_string(slot) + "]." + field;
 }
@@ -253,10 +300,21 @@ std::string describe_world() {
   }
   for (auto& [n, e] : platform::events())
     o << "  event " << n.substr(n.rfind('.') + 1) << (e->set ? ": set" : ": clear") << "\n";
-  for (auto& a : world().actors) {
-    static const char* names[] = {"runnable", "PARKED", "finished", "DEAD"};
-    o << "  P" << a->id << ": " << names[static_cast<int>(a->state)] << (a->inside_write ? " (inside: write)" : "")
-      << (a->inside_read ? " (inside: read)" : "") << "\n";
+  World& w = world();
+  o << "  clock: " << w.clock_ms << " ms\n";
+  for (auto& p : w.procs) {
+    o << "  P" << p->id << (p->alive ? "" : " (DEAD)") << ": key 0x" << std::hex << p->key << std::dec
+      << (p->inside_write ? ", inside to write" : "") << (p->inside_read ? ", inside to read" : "")
+      << (p->bell_pending ? ", a doorbell ring pending" : "") << "\n";
+  }
+  for (auto& a : w.actors) {
+    static const char* names[] = {"runnable", "BLOCKED", "finished", "dead"};
+    o << "    " << a->name << ": " << names[static_cast<int>(a->state)];
+    if (a->state == ActorState::kBlocked) {
+      o << " on " << a->waits_for;
+      if (a->timer_at != kNoTimer) o << (a->slice ? ", slice ends at " : ", timer at ") << a->timer_at;
+    }
+    o << "\n";
   }
   return o.str();
 }

@@ -1,8 +1,20 @@
 // The baton-passing scheduler: exactly one actor thread runs at a time; at each scheduling point
 // the running actor asks the explorer for the next move and hands the baton over.
+//
+// Model time: the clock only moves when a timer fires. A wait with a timeout shorter than the
+// 100 ms slice is a legitimate timer (a request's deadline, the waiter's linger, a JS sleep): the
+// explorer may fire it at any scheduling point (a preemption), and it fires by itself when nobody
+// can run. A park that only its slice would end is the backstop for a missed wake-up: when nobody
+// can run and someone waits for a completion, a mutex or a lock being destroyed (a "needy" actor)
+// with only slices left, that is a lost wake-up in a run without crashes, and the recovery path
+// after a crash (at most Limits::max_slices per run).
 #include <algorithm>
 #include <cstdio>
+#include <exception>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <system_error>
 
 #include "model.h"
 #include "model_atomic.h"
@@ -11,19 +23,41 @@ namespace interlock::model {
 
 bool g_tracing = false;
 
-void trace_value(const char* what, unsigned long long value) {
-  World& w = world();
-  if (!w.trace || w.trace_lines.empty() || tl_actor_public() < 0) return;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, " %s 0x%llx", what, value);
-  w.trace_lines.back() += buf;
-}
-
 namespace {
-thread_local int tl_actor = -1;
-thread_local bool tl_no_yield = false;  // inside the scheduler (an exit notification sets an event)
-int setup_actor = -1;
-constexpr uint64_t kSliceMs = 100;  // kWaitSliceMs
+
+thread_local Actor* tl_me = nullptr;
+thread_local int tl_lock_depth = 0;
+thread_local std::unique_lock<std::mutex>* tl_lock = nullptr;  // the outermost WorldLock's
+thread_local bool tl_no_yield = false;  // inside the scheduler's own callbacks (exit notifications)
+thread_local int tl_inert = 0;          // inert_region() depth
+int setup_process = -1;
+
+// World::mu, re-entrant within one thread (exit notifications call back into the model from
+// inside the scheduler). Waits use the outermost lock.
+class WorldLock {
+ public:
+  WorldLock() {
+    if (tl_lock_depth++ == 0) {
+      lk_.emplace(world().mu);
+      tl_lock = &*lk_;
+    }
+  }
+  ~WorldLock() {
+    if (--tl_lock_depth == 0) tl_lock = nullptr;
+  }
+  WorldLock(const WorldLock&) = delete;
+  WorldLock& operator=(const WorldLock&) = delete;
+  std::unique_lock<std::mutex>& lk() { return *tl_lock; }
+  bool outermost() const { return lk_.has_value(); }
+
+ private:
+  std::optional<std::unique_lock<std::mutex>> lk_;
+};
+
+// Unwind may be thrown here: not inside a destructor (an inert region) nor during unwinding.
+bool can_throw() {
+  return tl_inert == 0 && std::uncaught_exceptions() == 0;
+}
 
 void signal_done(World& w) {
   w.done = true;
@@ -35,34 +69,105 @@ void wait_turn(World& w, std::unique_lock<std::mutex>& lk, Actor& me) {
   me.cv.wait(lk, [&] { return me.unwind || (w.current == me.id && !w.done); });
   if (me.unwind) {
     me.unwound = true;
-    throw Unwind{};
+    if (can_throw()) throw Unwind{};
   }
 }
 
-void kill(World& w, Actor& victim) {
-  if (w.trace) note("P" + std::to_string(victim.id) + " CRASHES");
-  victim.state = ActorState::kDead;
+void make_runnable(Actor& a, Wake why) {
+  a.state = ActorState::kRunnable;
+  a.wake = why;
+  a.blocked_on = nullptr;
+  a.timer_at = kNoTimer;
+}
+
+bool process_has_live_actor(World& w, int proc) {
+  for (auto& a : w.actors) {
+    if (a->proc == proc && (a->state == ActorState::kRunnable || a->state == ActorState::kBlocked)) return true;
+  }
+  return false;
+}
+
+// A process crashes: every thread of it stops where it is, the kernel drops its slot holds, and
+// the exit watches of the others fire.
+void kill(World& w, Process& victim) {
+  if (w.trace) note("P" + std::to_string(victim.id) + " CRASHES (every thread of it stops)");
+  victim.alive = false;
   if (victim.inside_write) w.expect_poison = true;
   victim.inside_read = victim.inside_write = 0;  // a dead process touches no data
-  victim.blocked_on = nullptr;
+  for (auto& a : w.actors) {
+    if (a->proc != victim.id || a->state == ActorState::kFinished) continue;
+    a->state = ActorState::kDead;
+    a->blocked_on = nullptr;
+    a->timer_at = kNoTimer;
+    a->in_wait = false;
+  }
   drop_holds(victim.id);
   ++w.crashes;
+  bool was = tl_no_yield;
   tl_no_yield = true;
-  for (auto& a : w.actors) {
-    if (a->state == ActorState::kDead || !a->on_exit) continue;
-    if (std::find(a->watching.begin(), a->watching.end(), victim.key) != a->watching.end()) {
-      if (w.trace) note("exit notification: P" + std::to_string(a->id) + " watched P" + std::to_string(victim.id));
-      a->on_exit();
+  std::vector<Watch*> watches = w.watches;
+  for (Watch* wt : watches) {
+    if (!w.procs[wt->proc]->alive) continue;
+    auto it = std::find(wt->keys.begin(), wt->keys.end(), victim.key);
+    if (it == wt->keys.end()) continue;
+    wt->keys.erase(it);  // as the real one: reported once, then forgotten
+    wt->reported.push_back(victim.key);
+    if (w.trace) {
+      note("exit notification: a lock of P" + std::to_string(wt->proc) + " watched P" + std::to_string(victim.id));
     }
+    if (wt->on_exit) wt->on_exit();
   }
-  tl_no_yield = false;
+  tl_no_yield = was;
+}
+
+// Nobody can run and no timer but slices is pending. True: someone was woken; false: the run is over.
+bool idle(World& w) {
+  std::vector<Actor*> sliced, needy;
+  for (auto& a : w.actors) {
+    if (a->state == ActorState::kBlocked) (a->timer_at != kNoTimer ? sliced : needy).push_back(a.get());
+  }
+  if (sliced.empty() && needy.empty()) {  // everyone finished (or died)
+    signal_done(w);
+    return false;
+  }
+  if (sliced.empty()) {
+    w.failure = "deadlock: every live actor waits with no timer and nobody left to wake it\n" + describe_world();
+    signal_done(w);
+    return false;
+  }
+  if (!needy.empty()) {
+    if (w.crashes == 0) {
+      w.failure = "lost wake-up: nobody can run, " + needy[0]->name + " waits for " + needy[0]->waits_for +
+                  ", and only a 100 ms slice would move anyone\n" + describe_world();
+      signal_done(w);
+      return false;
+    }
+    if (w.slices >= w.limits.max_slices) {
+      w.failure = "survivors stuck after crash recovery (" + std::to_string(w.slices) +
+                  " slice timeouts used): " + needy[0]->name + " waits for " + needy[0]->waits_for + "\n" +
+                  describe_world();
+      signal_done(w);
+      return false;
+    }
+    ++w.slices;
+  }
+  uint64_t at = 0;
+  for (Actor* a : sliced) at = std::max(at, a->timer_at);
+  w.clock_ms = std::max(w.clock_ms, at);
+  if (w.trace) note("-- slice timeout: every parked waiter wakes (clock " + std::to_string(w.clock_ms) + ")");
+  for (Actor* a : sliced) make_runnable(*a, Wake::kSlice);
+  return true;
 }
 
 // The heart: called by the baton holder `me` (-1: the main thread starting a run) with w.mu held.
 // Returns with the baton handed over (to me again, possibly), or the run marked done.
 // `yielding`: the running actor spins (parks that return at once); like an OS scheduler, give the
 // others a turn first without charging a preemption.
-void schedule(World& w, int me, bool yielding = false) {
+// `local`: the step that follows touches only its own process's memory (its lock's mutex). It
+// commutes with every step of every other process, so switching to one of them (or crashing one,
+// or firing its timer) here is the same as doing so at the next scheduling point, at the same cost:
+// only the process's own threads are alternatives (a sound partial-order reduction).
+void schedule(World& w, int me, bool yielding = false, bool local = false) {
   for (;;) {
     if (w.done) return;
     if (++w.decisions > w.limits.max_decisions) {
@@ -74,68 +179,67 @@ void schedule(World& w, int me, bool yielding = false) {
     }
     w.state_hashes.push_back(state_hash());
     std::vector<Alt> alts;
-    bool me_runnable = me >= 0 && w.actors[me]->state == ActorState::kRunnable;
-    if (me_runnable && !yielding) alts.push_back({Alt::kRun, me, 0, 0});
+    Actor* cur = me >= 0 ? w.actors[me].get() : nullptr;
+    bool me_runnable = cur != nullptr && cur->state == ActorState::kRunnable;
+    bool charge = me_runnable && !yielding;  // switching away now is a preemption
+    const int cost = charge ? 1 : 0;
+    if (charge) alts.push_back({Alt::kRun, me, 0, 0});
+    local = local && me_runnable;
+    auto offered = [&](const Actor& a) { return !local || a.proc == cur->proc; };
     for (auto& a : w.actors) {
-      if (a->id != me && a->state == ActorState::kRunnable)
-        alts.push_back({Alt::kRun, a->id, me_runnable && !yielding ? 1 : 0, 0});
+      if (a->id != me && a->state == ActorState::kRunnable && offered(*a)) alts.push_back({Alt::kRun, a->id, cost, 0});
     }
-    if (me_runnable && yielding && alts.empty()) alts.push_back({Alt::kRun, me, 0, 0});
-    if (alts.empty()) {
-      bool any_blocked = false;
-      for (auto& a : w.actors) any_blocked |= a->state == ActorState::kBlocked;
-      if (!any_blocked) {  // everyone finished (or died)
-        signal_done(w);
+    if (alts.empty() && me_runnable) alts.push_back({Alt::kRun, me, 0, 0});  // yielding, nobody else
+    const bool nobody_runnable = alts.empty();
+    if (nobody_runnable) {
+      // Only time moves anyone now: the earliest timer fires.
+      Actor* t = nullptr;
+      for (auto& a : w.actors) {
+        if (a->state == ActorState::kBlocked && a->timer_at != kNoTimer && !a->slice &&
+            (t == nullptr || a->timer_at < t->timer_at))
+          t = a.get();
+      }
+      if (t == nullptr) {
+        if (idle(w)) continue;
         return;
       }
-      // Every live actor is parked and no set is pending: only a slice timeout moves anyone now.
-      if (w.crashes > 0 && w.slices < w.limits.max_slices) {
-        ++w.slices;
-        w.clock_ms += kSliceMs;
-        if (w.trace) note("-- slice timeout: every parked actor wakes (clock " + std::to_string(w.clock_ms) + ")");
-        for (auto& a : w.actors) {
-          if (a->state != ActorState::kBlocked) continue;
-          a->state = ActorState::kRunnable;
-          a->wake = Wake::kSlice;
-          a->blocked_on = nullptr;
-        }
-        continue;
-      }
-      w.failure = w.crashes == 0 ? "lost wake-up: every live actor is parked with no wake-up pending, so only a slice "
-                                   "timeout would move anyone\n" +
-                                       describe_world()
-                                 : "survivors stuck after crash recovery (" + std::to_string(w.slices) +
-                                       " slice timeouts used)\n" + describe_world();
-      signal_done(w);
-      return;
-    }
-    for (auto& a : w.actors) {
-      // Parked, or woken but not yet back (a deadline or an abort can land in that window too).
-      if (a->in_park && a->can_give_up && a->state != ActorState::kDead && a->id != me)
-        alts.push_back({Alt::kGiveUp, a->id, me_runnable ? 1 : 0, 0});
-    }
-    if (w.crashes < w.limits.max_crashes) {
+      alts.push_back({Alt::kFire, t->id, 0, 0});
+    } else {
+      // A timer that fires before the runnable actors get further: always a preemption (time
+      // passing while runnable threads do not run), or a sleeper could starve them for free.
       for (auto& a : w.actors) {
-        if (a->crashable && (a->state == ActorState::kRunnable || a->state == ActorState::kBlocked))
-          alts.push_back({Alt::kCrash, a->id, 0, 1});
+        if (a->state == ActorState::kBlocked && a->timer_at != kNoTimer && !a->slice && offered(*a))
+          alts.push_back({Alt::kFire, a->id, 1, 0});
+      }
+    }
+    for (auto& a : w.actors) {  // an abort lands while waiting, or woken and not yet back
+      if (a->in_wait && a->abortable && (a->state == ActorState::kBlocked || a->state == ActorState::kRunnable) &&
+          offered(*a))
+        alts.push_back({Alt::kAbort, a->id, cost, 0});
+    }
+    if (w.crashes < w.limits.max_crashes && !local) {
+      for (auto& p : w.procs) {
+        if (p->crashable && p->alive && process_has_live_actor(w, p->id)) alts.push_back({Alt::kCrash, p->id, 0, 1});
       }
     }
     size_t k = w.explorer->choose(alts);
     Alt alt = alts[k];
     if (alt.kind == Alt::kCrash) {
-      kill(w, *w.actors[alt.actor]);
+      kill(w, *w.procs[alt.who]);
       continue;
     }
-    Actor& next = *w.actors[alt.actor];
-    if (alt.kind == Alt::kGiveUp) {
-      if (w.trace) note("P" + std::to_string(next.id) + " gives up waiting (deadline or abort)");
-      next.state = ActorState::kRunnable;
-      next.wake = Wake::kGiveUp;
-      next.can_give_up = false;
-      next.blocked_on = nullptr;
-    }
-    if (w.trace && alt.actor != me && alts.size() > 1 && alt.kind == Alt::kRun && me_runnable) {
-      note("-- preempt P" + std::to_string(me) + " -> P" + std::to_string(alt.actor));
+    Actor& next = *w.actors[alt.who];
+    if (alt.kind == Alt::kFire) {
+      w.clock_ms = std::max(w.clock_ms, next.timer_at);
+      if (w.trace) note("-- " + next.name + "'s timer fires (clock " + std::to_string(w.clock_ms) + ")");
+      make_runnable(next, Wake::kTimer);
+    } else if (alt.kind == Alt::kAbort) {
+      if (w.trace) note("-- an abort signal ends " + next.name + "'s wait");
+      next.abortable = false;
+      if (next.state == ActorState::kBlocked) make_runnable(next, Wake::kAbort);
+      next.wake = Wake::kAbort;
+    } else if (w.trace && alt.who != me && charge) {
+      note("-- preempt " + cur->name + " -> " + next.name);
     }
     w.current = next.id;
     if (next.id != me) next.cv.notify_all();
@@ -149,190 +253,428 @@ void after_schedule(World& w, std::unique_lock<std::mutex>& lk, Actor& me) {
   wait_turn(w, lk, me);
 }
 
+// An unwound actor reaches a scheduling point: outside a destructor it leaves at once.
+bool inert(Actor& me) {
+  if (!me.unwound) return false;
+  if (can_throw()) throw Unwind{};
+  return true;
+}
+
+Wake wait_locked(World& w, WorldLock& lk, Actor& me, const void* on, uint64_t timeout_ms, bool slice, bool abortable,
+                 const char* what) {
+  if (w.trace) {
+    note(me.name + " waits for " + what +
+         (timeout_ms == kNoTimer ? std::string() : " (timeout " + std::to_string(timeout_ms) + " ms)"));
+  }
+  me.state = ActorState::kBlocked;
+  me.blocked_on = on;
+  me.waits_for = what;
+  me.timer_at = timeout_ms == kNoTimer ? kNoTimer : w.clock_ms + timeout_ms;
+  me.slice = slice;
+  me.in_wait = true;
+  me.abortable = abortable;
+  me.wake = Wake::kNone;
+  schedule(w, me.id);
+  after_schedule(w, lk.lk(), me);
+  me.in_wait = false;
+  me.abortable = false;
+  if (w.trace) {
+    static const char* why[] = {"torn down", "notified", "its timer", "slice timeout", "aborted"};
+    note(me.name + " wakes (" + why[static_cast<int>(me.wake)] + ")");
+  }
+  return me.wake;
+}
+
+void start_thread(World& w, Actor* a) {
+  a->thread = std::thread([&w, a] {
+    tl_me = a;
+    try {
+      {
+        WorldLock lk;
+        wait_turn(w, lk.lk(), *a);
+      }
+      std::function<void()> body = std::move(a->body);
+      try {
+        body();
+      } catch (...) {
+        ++tl_inert;
+        body = nullptr;
+        --tl_inert;
+        throw;
+      }
+      // What the body holds (a waiter thread's reference to its lock, maybe the last) goes while
+      // this actor still holds the baton: the destructors are part of the execution.
+      inert_region([&] { body = nullptr; });
+      WorldLock lk;
+      a->state = ActorState::kFinished;
+      if (w.trace) note(a->name + " finished");
+      schedule(w, a->id);
+    } catch (const Unwind&) {
+    } catch (const std::exception& e) {
+      WorldLock lk;
+      if (w.failure.empty()) w.failure = a->name + " threw: " + e.what() + "\n" + describe_world();
+      signal_done(w);
+    }
+    ++tl_inert;
+    a->body = nullptr;  // never started: what it holds goes with it
+    --tl_inert;
+    tl_me = nullptr;
+  });
+}
+
+void check_point_impl(const char* what, bool local) {
+  Actor* me = tl_me;
+  if (me == nullptr || tl_no_yield) return;
+  if (inert(*me)) return;
+  World& w = world();
+  WorldLock lk;
+  if (!w.active) return;
+  if (w.trace) note(me->name + " " + what);
+  schedule(w, me->id, false, local);
+  after_schedule(w, lk.lk(), *me);
+}
+
 }  // namespace
+
+void trace_value(const char* what, unsigned long long value) {
+  World& w = world();
+  if (!w.trace || tl_me == nullptr) return;
+  WorldLock lk;
+  if (w.trace_lines.empty()) return;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " %s 0x%llx", what, value);
+  w.trace_lines.back() += buf;
+}
 
 World& world() {
   static World w;
   return w;
 }
 
-int tl_actor_public() {
-  return tl_actor;
+Actor* current_actor_ptr() {
+  return tl_me;
 }
 
-int current_actor() {
-  return tl_actor >= 0 ? tl_actor : setup_actor;
+int current_process() {
+  return tl_me != nullptr ? tl_me->proc : setup_process;
 }
-void set_setup_actor(int a) {
-  setup_actor = a;
+
+void set_setup_process(int p) {
+  setup_process = p;
+}
+
+const std::string& actor_name(int actor) {
+  return world().actors[actor]->name;
+}
+
+uint64_t now_ms() {
+  WorldLock lk;
+  return world().clock_ms;
 }
 
 void yield_point(const char* op, const void* address, std::memory_order order) {
-  World& w = world();
-  if (tl_actor < 0 || !w.active) return;
-  Actor& me = *w.actors[tl_actor];
-  if (me.unwound) return;
+  Actor* me = tl_me;
+  if (me == nullptr || tl_no_yield) return;
   if (order == std::memory_order_relaxed) return;  // bookkeeping for inspect(): not a scheduling point
-  if (inert_address(address)) return;
-  std::unique_lock<std::mutex> lk(w.mu);
+  if (inert(*me)) return;
+  World& w = world();
+  WorldLock lk;
+  if (!w.active || inert_address(address)) return;
   std::string line;
   if (w.trace) {
-    line = "P" + std::to_string(me.id) + " " + op + " " + describe_address(address);
+    line = me->name + " " + op + " " + describe_address(address);
     note(line);
   }
-  schedule(w, me.id);
-  after_schedule(w, lk, me);
+  schedule(w, me->id);
+  after_schedule(w, lk.lk(), *me);
   // Others ran in between: the operation happens now, on a line of its own.
   if (w.trace && w.trace_lines.back() != line) note(line + " (resumes)");
 }
 
 void check_point(const char* what) {
-  World& w = world();
-  if (tl_actor < 0 || !w.active || tl_no_yield) return;
-  Actor& me = *w.actors[tl_actor];
-  if (me.unwound) return;
-  std::unique_lock<std::mutex> lk(w.mu);
-  if (w.trace) note("P" + std::to_string(me.id) + " " + what);
-  schedule(w, me.id);
-  after_schedule(w, lk, me);
+  check_point_impl(what, false);
 }
 
-void park(ModelEvent& ev) {
+Wake wait(const void* on, uint64_t timeout_ms, bool slice, bool abortable, const char* what) {
+  Actor* me = tl_me;
+  if (me == nullptr || tl_no_yield) return Wake::kNone;
+  if (inert(*me)) return Wake::kNone;
   World& w = world();
-  if (tl_actor < 0 || !w.active) return;
+  if (timeout_ms == 0) {
+    check_point(what);
+    return Wake::kTimer;
+  }
+  WorldLock lk;
+  if (!w.active) return Wake::kNone;
+  return wait_locked(w, lk, *me, on, timeout_ms, slice, abortable, what);
+}
+
+void notify(const void* on) {
+  WorldLock lk;
+  for (auto& a : world().actors) {
+    if (a->state == ActorState::kBlocked && a->blocked_on == on) make_runnable(*a, Wake::kNotify);
+  }
+}
+
+void park(ModelEvent& ev, uint32_t timeout_ms) {
+  Actor* me = tl_me;
+  if (me == nullptr || tl_no_yield) return;
+  if (inert(*me)) return;
   check_point("park?");
-  Actor& me = *w.actors[tl_actor];
-  if (me.unwound) return;
+  if (inert(*me)) return;
+  World& w = world();
+  WorldLock lk;
+  if (!w.active) return;
   if (ev.set) {
-    me.wake = Wake::kSet;
-    if (w.trace) note("P" + std::to_string(me.id) + " event already set: no sleep");
-    if (++me.spins >= 3) {  // a waiter that keeps finding its event set is spinning: let others run
+    if (w.trace) note(me->name + " event already set: no sleep");
+    if (++me->spins >= 3) {  // a waiter that keeps finding its event set is spinning: let others run
       ++w.spin_yields;
-      std::unique_lock<std::mutex> lk(w.mu);
-      if (w.trace) note("P" + std::to_string(me.id) + " spins (3 parks in a row returned at once): yields");
-      me.spins = 0;
-      schedule(w, me.id, true);
-      after_schedule(w, lk, me);
+      if (w.trace) note(me->name + " spins (3 parks in a row returned at once): yields");
+      me->spins = 0;
+      schedule(w, me->id, true);
+      after_schedule(w, lk.lk(), *me);
     }
     return;
   }
-  me.spins = 0;
-  std::unique_lock<std::mutex> lk(w.mu);
-  if (w.trace) note("P" + std::to_string(me.id) + " PARKS");
-  me.state = ActorState::kBlocked;
-  me.blocked_on = &ev;
-  me.wake = Wake::kNone;
-  me.in_park = true;
-  schedule(w, me.id);
-  after_schedule(w, lk, me);
-  me.in_park = false;
-  if (w.trace) {
-    const char* why = me.wake == Wake::kSet ? "woken by a set" : me.wake == Wake::kGiveUp ? "gave up" : "slice timeout";
-    note("P" + std::to_string(me.id) + " unparks (" + why + ")");
-  }
+  me->spins = 0;
+  if (timeout_ms == 0) return;
+  wait_locked(w, lk, *me, &ev, timeout_ms, timeout_ms >= kSliceMs, false,
+              timeout_ms >= kSliceMs ? "its park event (slice)" : "its park event (or its timer)");
 }
 
 void set_event(ModelEvent& ev) {
-  World& w = world();
+  WorldLock lk;
   ev.set = true;
-  for (auto& a : w.actors) {
-    if (a->state == ActorState::kBlocked && a->blocked_on == &ev) {
-      a->state = ActorState::kRunnable;
-      a->wake = Wake::kSet;
-      a->blocked_on = nullptr;
+  notify(&ev);
+}
+
+void reset_event(ModelEvent& ev) {
+  WorldLock lk;
+  ev.set = false;
+}
+
+void mutex_lock(int* owner, const void* mutex) {
+  Actor* me = tl_me;
+  if (me == nullptr) {  // setup: one thread, no scheduler
+    *owner = -2;
+    return;
+  }
+  if (tl_no_yield || inert(*me)) {
+    *owner = me->id;
+    return;
+  }
+  check_point_impl("locks the lock's mutex", true);
+  World& w = world();
+  WorldLock lk;
+  for (;;) {
+    if (me->unwound || *owner < 0) {
+      *owner = me->id;
+      return;
     }
+    if (*owner == me->id) {
+      fail_soft(me->name + " locks a mutex it already holds (a self-deadlock)");
+      return;
+    }
+    wait_locked(w, lk, *me, mutex, kNoTimer, false, false, "the lock's mutex");
   }
 }
 
-bool key_alive(uint64_t key) {
-  for (auto& a : world().actors) {
-    if (a->key == key) return a->state != ActorState::kDead;
+bool mutex_try_lock(int* owner, const void* mutex) {
+  (void)mutex;
+  Actor* me = tl_me;
+  if (me == nullptr) {
+    if (*owner != -1) return false;
+    *owner = -2;
+    return true;
+  }
+  if (!tl_no_yield && !inert(*me)) check_point_impl("tries the lock's mutex", true);
+  WorldLock lk;
+  if (*owner >= 0 && !me->unwound) return false;
+  *owner = me->id;
+  return true;
+}
+
+void mutex_unlock(int* owner, const void* mutex) {
+  Actor* me = tl_me;
+  if (me == nullptr) {
+    *owner = -1;
+    return;
+  }
+  WorldLock lk;
+  if (*owner != me->id && !me->unwound) fail_soft(me->name + " unlocks a mutex it does not hold");
+  *owner = -1;
+  notify(mutex);
+}
+
+void spawn_actor(std::function<void()> body) {
+  Actor* me = tl_me;
+  if (me == nullptr) throw std::logic_error("a waiter thread started outside an execution");
+  World& w = world();
+  WorldLock lk;
+  Process& p = *w.procs[me->proc];
+  if (p.spawn_failures > 0) {
+    --p.spawn_failures;
+    if (w.trace) note(me->name + " cannot start a waiter thread (injected failure)");
+    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again), "pthread_create");
+  }
+  auto a = std::make_unique<Actor>();
+  a->id = static_cast<int>(w.actors.size());
+  a->proc = p.id;
+  a->name = "P" + std::to_string(p.id) + "w" + std::to_string(++p.threads_started);
+  a->body = std::move(body);
+  Actor* raw = a.get();
+  w.actors.push_back(std::move(a));
+  if (w.trace) note(me->name + " starts waiter thread " + raw->name);
+  start_thread(w, raw);
+}
+
+bool ring_bell(uint64_t key) {
+  World& w = world();
+  WorldLock lk;
+  for (auto& p : w.procs) {
+    if (p->key != key) continue;
+    if (!p->alive || !p->bell) return false;  // no socket bound to that name: the ring is dropped
+    p->bell_pending = true;
+    notify(&p->loop);
+    if (w.trace) note("P" + std::to_string(p->id) + "'s doorbell rings");
+    return true;
   }
   return false;
 }
 
-void watch(std::vector<uint64_t> keys, std::function<void()> on_exit) {
-  World& w = world();
-  int me = current_actor();
-  if (me < 0) return;
-  Actor& a = *w.actors[me];
-  a.watching = std::move(keys);
-  a.on_exit = std::move(on_exit);
-  // As the real ExitWatch: a process already gone triggers at once, but only once per key while it
-  // stays watched (otherwise a waiter whose dead blocker someone else is still recovering spins).
-  std::vector<uint64_t> still;
-  for (uint64_t k : a.reported_dead) {
-    if (std::find(a.watching.begin(), a.watching.end(), k) != a.watching.end()) still.push_back(k);
+bool bell_pending(int proc) {
+  WorldLock lk;
+  return world().procs[proc]->bell_pending;
+}
+
+bool take_bell(int proc) {
+  WorldLock lk;
+  Process& p = *world().procs[proc];
+  bool was = p.bell_pending;
+  p.bell_pending = false;
+  return was;
+}
+
+bool bell_listening() {
+  int p = current_process();
+  WorldLock lk;
+  return p >= 0 && world().procs[p]->bell;
+}
+
+bool key_alive(uint64_t key) {
+  WorldLock lk;
+  for (auto& p : world().procs) {
+    if (p->key == key) return p->alive;
   }
-  a.reported_dead.swap(still);
-  for (uint64_t k : a.watching) {
-    if (!key_alive(k) && a.on_exit &&
-        std::find(a.reported_dead.begin(), a.reported_dead.end(), k) == a.reported_dead.end()) {
-      a.reported_dead.push_back(k);
-      note("P" + std::to_string(me) + " watches a process already gone: exit notification at once");
-      tl_no_yield = true;
-      a.on_exit();
-      tl_no_yield = false;
-      break;
+  return false;
+}
+
+void inert_region(const std::function<void()>& fn) {
+  ++tl_inert;
+  fn();
+  --tl_inert;
+  if (tl_me != nullptr && tl_me->unwound && can_throw()) throw Unwind{};
+}
+
+void watch_register(Watch* wt) {
+  WorldLock lk;
+  world().watches.push_back(wt);
+}
+
+void watch_unregister(Watch* wt) {
+  WorldLock lk;
+  auto& v = world().watches;
+  v.erase(std::remove(v.begin(), v.end(), wt), v.end());
+}
+
+// As LinuxExitWatch::watch: replaces the watched set; a process already gone triggers at once,
+// but only once per key while it stays watched (otherwise a waiter whose dead blocker someone else
+// is still recovering spins).
+void watch_set(Watch* wt, const std::vector<uint64_t>& keys) {
+  bool gone = false;
+  {
+    WorldLock lk;
+    std::vector<uint64_t> next(keys);
+    std::sort(next.begin(), next.end());
+    next.erase(std::unique(next.begin(), next.end()), next.end());
+    std::vector<uint64_t> still;
+    for (uint64_t k : wt->reported) {
+      if (std::binary_search(next.begin(), next.end(), k)) still.push_back(k);
     }
+    wt->reported.swap(still);
+    wt->keys.clear();
+    for (uint64_t k : next) {
+      if (std::find(wt->reported.begin(), wt->reported.end(), k) != wt->reported.end()) continue;
+      if (!key_alive(k)) {
+        wt->reported.push_back(k);
+        gone = true;
+        continue;
+      }
+      wt->keys.push_back(k);
+    }
+  }
+  if (gone && wt->on_exit) {
+    note("P" + std::to_string(wt->proc) + " watches a process already gone: exit notification at once");
+    bool was = tl_no_yield;
+    tl_no_yield = true;
+    wt->on_exit();
+    tl_no_yield = was;
   }
 }
 
 void note(const std::string& line) {
   World& w = world();
-  if (w.trace) w.trace_lines.push_back(line);
+  if (!w.trace) return;
+  WorldLock lk;
+  w.trace_lines.push_back(line);
 }
 
-void fail(const std::string& why) {
+void fail_soft(const std::string& why) {
   World& w = world();
-  int me = tl_actor;
-  std::unique_lock<std::mutex> lk(w.mu);
+  WorldLock lk;
   if (w.failure.empty()) w.failure = why;
   if (w.trace) note("VIOLATION: " + why);
   signal_done(w);
-  if (me >= 0) {
-    Actor& a = *w.actors[me];
-    a.cv.wait(lk, [&] { return a.unwind; });
-    a.unwound = true;
-    throw Unwind{};
-  }
 }
 
-void run_execution(const std::vector<std::function<void()>>& bodies) {
+void fail(const std::string& why) {
+  fail_soft(why);
+  Actor* me = tl_me;
+  if (me == nullptr || tl_no_yield || tl_lock_depth > 0) return;
+  WorldLock lk;
+  me->cv.wait(lk.lk(), [&] { return me->unwind; });
+  me->unwound = true;
+  if (can_throw()) throw Unwind{};
+}
+
+void run_execution(const std::vector<JsThread>& threads, const std::function<void()>& at_end) {
   World& w = world();
-  w.active = true;
-  w.done = false;
-  for (size_t i = 0; i < bodies.size(); ++i) {
-    Actor& a = *w.actors[i];
-    a.thread = std::thread([&w, &a, body = bodies[i]] {
-      tl_actor = a.id;
-      try {
-        {
-          std::unique_lock<std::mutex> lk(w.mu);
-          wait_turn(w, lk, a);
-        }
-        body();
-        std::unique_lock<std::mutex> lk(w.mu);
-        a.state = ActorState::kFinished;
-        if (w.trace) note("P" + std::to_string(a.id) + " finished");
-        schedule(w, a.id);
-      } catch (const Unwind&) {
-      } catch (const std::exception& e) {
-        std::unique_lock<std::mutex> lk(w.mu);
-        if (w.failure.empty()) w.failure = std::string("actor threw: ") + e.what();
-        signal_done(w);
-      }
-      tl_actor = -1;
-    });
-  }
   {
-    std::unique_lock<std::mutex> lk(w.mu);
+    WorldLock lk;
+    w.active = true;
+    w.done = false;
+    for (const JsThread& t : threads) {
+      auto a = std::make_unique<Actor>();
+      a->id = static_cast<int>(w.actors.size());
+      a->proc = t.proc;
+      a->name = t.name;
+      a->js = true;
+      a->body = t.body;
+      Actor* raw = a.get();
+      w.actors.push_back(std::move(a));
+      start_thread(w, raw);
+    }
     schedule(w, -1);
-    w.done_cv.wait(lk, [&] { return w.done; });
+    w.done_cv.wait(lk.lk(), [&] { return w.done; });
   }
-  for (auto& a : w.actors) {
+  at_end();
+  // Teardown, one actor at a time: each unwinds (or finishes its destructors inertly) alone.
+  for (size_t i = 0;; ++i) {
+    Actor* a;
     {
-      std::lock_guard<std::mutex> lk(w.mu);
+      WorldLock lk;
+      if (i >= w.actors.size()) break;
+      a = w.actors[i].get();
       if (a->state != ActorState::kFinished) {
         a->unwind = true;
         a->cv.notify_all();
@@ -340,6 +682,7 @@ void run_execution(const std::vector<std::function<void()>>& bodies) {
     }
     a->thread.join();
   }
+  WorldLock lk;
   w.active = false;
 }
 
