@@ -65,3 +65,21 @@ for (const end of ['return', 'exit', 'SIGKILL'] as const) {
     guard.release();
   });
 }
+
+test('a Worker terminated while its write grant is still on its way never entered: not abandoned', async (t) => {
+  const name = uniqueName('wab-inflight');
+  t.teardown(() => unlinkAll(name));
+  const lock = RwLock.open(name);
+  t.teardown(() => lock.close());
+  const held = lock.tryWrite()!;
+  const worker = new Worker(fixturePath('worker-busy-waiter'), { workerData: { lock: name } });
+  await new Promise((resolve) => worker.once('message', resolve));
+  while (lock.inspect().waiting.writers === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  held.release();
+  // The Worker's waiter thread takes the lock for it; its busy loop never sees the grant.
+  while (lock.inspect().writer === null) await new Promise((resolve) => setTimeout(resolve, 5));
+  await worker.terminate();
+  const guard = await lock.write({ timeout: 3000 });
+  t.false(guard.abandoned, 'a grant that never reached the Worker was given back, not abandoned');
+  guard.release();
+});

@@ -25,7 +25,7 @@ ProcessLock::~ProcessLock() {
 
 Grant ProcessLock::register_guard(LockMode mode, uint64_t owner, uint64_t request_id) {
   Grant g;
-  g.guard_id = guards_.insert(GuardRecord{mode, owner, request_id});
+  g.guard_id = guards_.insert(GuardRecord{mode, owner, request_id, request_id == 0});
   g.abandoned = segment_.poisoned();
   if (request_id != 0) granted_requests_.emplace(request_id, g.guard_id);
   return g;
@@ -159,7 +159,7 @@ uint32_t ProcessLock::close_owner(uint64_t owner, bool abandoned) {
   uint32_t dropped = static_cast<uint32_t>(before - queue_.size());
   guards_.erase_if([&](const GuardRecord& g) {
     if (g.owner != owner) return false;
-    release_locked(g, abandoned);
+    release_locked(g, abandoned && g.taken);  // a grant still on its way was never entered
     return true;
   });
   if (dropped > 0) requests_removed();
@@ -167,9 +167,18 @@ uint32_t ProcessLock::close_owner(uint64_t owner, bool abandoned) {
 }
 
 void ProcessLock::settled(const Completion& completion, bool claimed) {
-  // A grant nobody took: its handle was closed or its request aborted first (both release it
-  // already; then this finds nothing), or its env went away.
-  if (!claimed && completion.guard_id != 0) release(completion.guard_id);
+  if (completion.guard_id == 0) return;
+  if (!claimed) {
+    // A grant nobody took: its handle was closed or its request aborted first (both release it
+    // already; then this finds nothing), or its env went away.
+    release(completion.guard_id);
+    return;
+  }
+  std::lock_guard<LockMutex> lk(mu_);
+  if (GuardRecord* guard = guards_.find(completion.guard_id)) {
+    guard->taken = true;
+    granted_requests_.erase(guard->request_id);  // JavaScript holds it now: no abort revokes it
+  }
 }
 
 LockSnapshot ProcessLock::inspect() {

@@ -78,6 +78,9 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
     LockMode mode;
     uint64_t owner;
     uint64_t request_id;  // 0 for fast-path grants
+    // JavaScript has the guard (fast-path grants at once, queued ones once their completion is
+    // taken): only such a write, left unreleased when its env ends, may have torn the data.
+    bool taken;
   };
 
   Grant register_guard(LockMode mode, uint64_t owner, uint64_t request_id = 0);
