@@ -30,7 +30,16 @@ const cxxflags = [
   ...extraFlags,
 ];
 const commonSources = [
-  ...['scheduler.cc', 'fake_platform.cc', 'model_check.cc'].map((f) => join(model, f)),
+  ...[
+    'scheduler.cc',
+    'primitives.cc',
+    'fake_platform.cc',
+    'scenarios.cc',
+    'js_driver.cc',
+    'model_registry.cc',
+    'explorers.cc',
+    'model_check.cc',
+  ].map((f) => join(model, f)),
   join(native, 'core/names.cc'),
 ];
 

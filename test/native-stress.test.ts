@@ -18,6 +18,10 @@ function sources(): string[] {
   return files.map((f) => join(native, f));
 }
 
+// The stress program itself (test/native/stress/): the shared region, the children, the parent, its run.
+const stress = fileURLToPath(new URL('../test/native/stress/', import.meta.url));
+const stressSources = ['shared.cc', 'child.cc', 'parent.cc', 'main.cc'].map((f) => join(stress, f));
+
 // Extra compiler flags, for a sanitizer run of this same test, e.g.
 //   INTERLOCK_NATIVE_CXXFLAGS='-O1 -g -fsanitize=thread' STRESS_TIME_SCALE=3 TSAN_OPTIONS=halt_on_error=1
 // (a child that a sanitizer stops exits with an error code, and the parent reports it).
@@ -32,9 +36,11 @@ const sanitizerReport = /ERROR: (Address|Thread|Leak|Memory)Sanitizer|WARNING: T
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'interlock-stress-'));
     const exe = join(dir, 'stress');
-    const testSource = fileURLToPath(new URL('../test/native/process_lock_stress.cc', import.meta.url));
     // One compiler per core: the build is most of this test's time.
-    const pending = [testSource, ...sources()].map((src, i) => ({ src, obj: join(dir, `${i}-${basename(src)}.o`) }));
+    const pending = [...stressSources, ...sources()].map((src, i) => ({
+      src,
+      obj: join(dir, `${i}-${basename(src)}.o`),
+    }));
     const queue = [...pending];
     const compile = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {

@@ -16,7 +16,8 @@ native="$here/../../../src/native"
 exe="${MODEL_CHECK_EXE:-${TMPDIR:-/tmp}/interlock-model-check}"
 # shellcheck disable=SC2086
 g++ -std=c++17 -O2 -pthread -Wall -Wextra -Werror ${MODEL_CHECK_FLAGS:-} -DINTERLOCK_MODEL_CHECK -I"$native" -I"$here" \
-  "$here/scheduler.cc" "$here/fake_platform.cc" "$here/model_check.cc" \
+  "$here/scheduler.cc" "$here/primitives.cc" "$here/fake_platform.cc" "$here/scenarios.cc" "$here/js_driver.cc" \
+  "$here/model_registry.cc" "$here/explorers.cc" "$here/model_check.cc" \
   "$native/async/process_lock.cc" "$native/core/rw_lock_segment.cc" "$native/core/names.cc" -o "$exe"
 if [ $# -eq 0 ]; then set -- ci 30; fi
 exec "$exe" "$@"

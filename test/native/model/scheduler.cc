@@ -8,51 +8,37 @@
 // can run and someone waits for a completion, a mutex or a lock being destroyed (a "needy" actor)
 // with only slices left, that is a lost wake-up in a run without crashes, and the recovery path
 // after a crash (at most Limits::max_slices per run).
+//
+// The primitives built on these scheduling points (park events, the lock's mutex, waiter threads,
+// crashes and exit watches, the doorbell) are in primitives.cc.
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <optional>
-#include <sstream>
-#include <stdexcept>
-#include <system_error>
 
 #include "model.h"
 #include "model_atomic.h"
+#include "scheduler_internal.h"
 
 namespace interlock::model {
 
 bool g_tracing = false;
 
-namespace {
+namespace detail {
 
 thread_local Actor* tl_me = nullptr;
+thread_local bool tl_no_yield = false;
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
 thread_local int tl_lock_depth = 0;
 thread_local std::unique_lock<std::mutex>* tl_lock = nullptr;  // the outermost WorldLock's
-thread_local bool tl_no_yield = false;  // inside the scheduler's own callbacks (exit notifications)
-thread_local int tl_inert = 0;          // inert_region() depth
+thread_local int tl_inert = 0;  // inert_region() depth
 int setup_process = -1;
-
-// World::mu, re-entrant within one thread (exit notifications call back into the model from
-// inside the scheduler). Waits use the outermost lock.
-class WorldLock {
- public:
-  WorldLock() {
-    if (tl_lock_depth++ == 0) {
-      lk_.emplace(world().mu);
-      tl_lock = &*lk_;
-    }
-  }
-  ~WorldLock() {
-    if (--tl_lock_depth == 0) tl_lock = nullptr;
-  }
-  WorldLock(const WorldLock&) = delete;
-  WorldLock& operator=(const WorldLock&) = delete;
-  std::unique_lock<std::mutex>& lk() { return *tl_lock; }
-  bool outermost() const { return lk_.has_value(); }
-
- private:
-  std::optional<std::unique_lock<std::mutex>> lk_;
-};
 
 // Unwind may be thrown here: not inside a destructor (an inert region) nor during unwinding.
 bool can_throw() {
@@ -85,39 +71,6 @@ bool process_has_live_actor(World& w, int proc) {
     if (a->proc == proc && (a->state == ActorState::kRunnable || a->state == ActorState::kBlocked)) return true;
   }
   return false;
-}
-
-// A process crashes: every thread of it stops where it is, the kernel drops its slot holds, and
-// the exit watches of the others fire.
-void kill(World& w, Process& victim) {
-  if (w.trace) note("P" + std::to_string(victim.id) + " CRASHES (every thread of it stops)");
-  victim.alive = false;
-  if (victim.inside_write) w.expect_poison = true;
-  victim.inside_read = victim.inside_write = 0;  // a dead process touches no data
-  for (auto& a : w.actors) {
-    if (a->proc != victim.id || a->state == ActorState::kFinished) continue;
-    a->state = ActorState::kDead;
-    a->blocked_on = nullptr;
-    a->timer_at = kNoTimer;
-    a->in_wait = false;
-  }
-  drop_holds(victim.id);
-  ++w.crashes;
-  bool was = tl_no_yield;
-  tl_no_yield = true;
-  std::vector<Watch*> watches = w.watches;
-  for (Watch* wt : watches) {
-    if (!w.procs[wt->proc]->alive) continue;
-    auto it = std::find(wt->keys.begin(), wt->keys.end(), victim.key);
-    if (it == wt->keys.end()) continue;
-    wt->keys.erase(it);  // as the real one: reported once, then forgotten
-    wt->reported.push_back(victim.key);
-    if (w.trace) {
-      note("exit notification: a lock of P" + std::to_string(wt->proc) + " watched P" + std::to_string(victim.id));
-    }
-    if (wt->on_exit) wt->on_exit();
-  }
-  tl_no_yield = was;
 }
 
 // Nobody can run and no timer but slices is pending. True: someone was woken; false: the run is over.
@@ -159,6 +112,25 @@ bool idle(World& w) {
   return true;
 }
 
+}  // namespace
+
+namespace detail {
+
+WorldLock::WorldLock() {
+  if (tl_lock_depth++ == 0) {
+    lk_.emplace(world().mu);
+    tl_lock = &*lk_;
+  }
+}
+
+WorldLock::~WorldLock() {
+  if (--tl_lock_depth == 0) tl_lock = nullptr;
+}
+
+std::unique_lock<std::mutex>& WorldLock::lk() {
+  return *tl_lock;
+}
+
 // The heart: called by the baton holder `me` (-1: the main thread starting a run) with w.mu held.
 // Returns with the baton handed over (to me again, possibly), or the run marked done.
 // `yielding`: the running actor spins (parks that return at once); like an OS scheduler, give the
@@ -167,7 +139,7 @@ bool idle(World& w) {
 // commutes with every step of every other process, so switching to one of them (or crashing one,
 // or firing its timer) here is the same as doing so at the next scheduling point, at the same cost:
 // only the process's own threads are alternatives (a sound partial-order reduction).
-void schedule(World& w, int me, bool yielding = false, bool local = false) {
+void schedule(World& w, int me, bool yielding, bool local) {
   for (;;) {
     if (w.done) return;
     if (++w.decisions > w.limits.max_decisions) {
@@ -334,7 +306,7 @@ void check_point_impl(const char* what, bool local) {
   after_schedule(w, lk.lk(), *me);
 }
 
-}  // namespace
+}  // namespace detail
 
 void trace_value(const char* what, unsigned long long value) {
   World& w = world();
@@ -416,210 +388,11 @@ void notify(const void* on) {
   }
 }
 
-void park(ModelEvent& ev, uint32_t timeout_ms) {
-  Actor* me = tl_me;
-  if (me == nullptr || tl_no_yield) return;
-  if (inert(*me)) return;
-  check_point("park?");
-  if (inert(*me)) return;
-  World& w = world();
-  WorldLock lk;
-  if (!w.active) return;
-  if (ev.set) {
-    if (w.trace) note(me->name + " event already set: no sleep");
-    if (++me->spins >= 3) {  // a waiter that keeps finding its event set is spinning: let others run
-      ++w.spin_yields;
-      if (w.trace) note(me->name + " spins (3 parks in a row returned at once): yields");
-      me->spins = 0;
-      schedule(w, me->id, true);
-      after_schedule(w, lk.lk(), *me);
-    }
-    return;
-  }
-  me->spins = 0;
-  if (timeout_ms == 0) return;
-  wait_locked(w, lk, *me, &ev, timeout_ms, timeout_ms >= kSliceMs, false,
-              timeout_ms >= kSliceMs ? "its park event (slice)" : "its park event (or its timer)");
-}
-
-void set_event(ModelEvent& ev) {
-  WorldLock lk;
-  ev.set = true;
-  notify(&ev);
-}
-
-void reset_event(ModelEvent& ev) {
-  WorldLock lk;
-  ev.set = false;
-}
-
-void mutex_lock(int* owner, const void* mutex) {
-  Actor* me = tl_me;
-  if (me == nullptr) {  // setup: one thread, no scheduler
-    *owner = -2;
-    return;
-  }
-  if (tl_no_yield || inert(*me)) {
-    *owner = me->id;
-    return;
-  }
-  check_point_impl("locks the lock's mutex", true);
-  World& w = world();
-  WorldLock lk;
-  for (;;) {
-    if (me->unwound || *owner < 0) {
-      *owner = me->id;
-      return;
-    }
-    if (*owner == me->id) {
-      fail_soft(me->name + " locks a mutex it already holds (a self-deadlock)");
-      return;
-    }
-    wait_locked(w, lk, *me, mutex, kNoTimer, false, false, "the lock's mutex");
-  }
-}
-
-bool mutex_try_lock(int* owner, const void* mutex) {
-  (void)mutex;
-  Actor* me = tl_me;
-  if (me == nullptr) {
-    if (*owner != -1) return false;
-    *owner = -2;
-    return true;
-  }
-  if (!tl_no_yield && !inert(*me)) check_point_impl("tries the lock's mutex", true);
-  WorldLock lk;
-  if (*owner >= 0 && !me->unwound) return false;
-  *owner = me->id;
-  return true;
-}
-
-void mutex_unlock(int* owner, const void* mutex) {
-  Actor* me = tl_me;
-  if (me == nullptr) {
-    *owner = -1;
-    return;
-  }
-  WorldLock lk;
-  if (*owner != me->id && !me->unwound) fail_soft(me->name + " unlocks a mutex it does not hold");
-  *owner = -1;
-  notify(mutex);
-}
-
-void spawn_actor(std::function<void()> body) {
-  Actor* me = tl_me;
-  if (me == nullptr) throw std::logic_error("a waiter thread started outside an execution");
-  World& w = world();
-  WorldLock lk;
-  Process& p = *w.procs[me->proc];
-  if (p.spawn_failures > 0) {
-    --p.spawn_failures;
-    if (w.trace) note(me->name + " cannot start a waiter thread (injected failure)");
-    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again), "pthread_create");
-  }
-  auto a = std::make_unique<Actor>();
-  a->id = static_cast<int>(w.actors.size());
-  a->proc = p.id;
-  a->name = "P" + std::to_string(p.id) + "w" + std::to_string(++p.threads_started);
-  a->body = std::move(body);
-  Actor* raw = a.get();
-  w.actors.push_back(std::move(a));
-  if (w.trace) note(me->name + " starts waiter thread " + raw->name);
-  start_thread(w, raw);
-}
-
-bool ring_bell(uint64_t key) {
-  World& w = world();
-  WorldLock lk;
-  for (auto& p : w.procs) {
-    if (p->key != key) continue;
-    if (!p->alive || !p->bell) return false;  // no socket bound to that name: the ring is dropped
-    p->bell_pending = true;
-    notify(&p->loop);
-    if (w.trace) note("P" + std::to_string(p->id) + "'s doorbell rings");
-    return true;
-  }
-  return false;
-}
-
-bool bell_pending(int proc) {
-  WorldLock lk;
-  return world().procs[proc]->bell_pending;
-}
-
-bool take_bell(int proc) {
-  WorldLock lk;
-  Process& p = *world().procs[proc];
-  bool was = p.bell_pending;
-  p.bell_pending = false;
-  return was;
-}
-
-bool bell_listening() {
-  int p = current_process();
-  WorldLock lk;
-  return p >= 0 && world().procs[p]->bell;
-}
-
-bool key_alive(uint64_t key) {
-  WorldLock lk;
-  for (auto& p : world().procs) {
-    if (p->key == key) return p->alive;
-  }
-  return false;
-}
-
 void inert_region(const std::function<void()>& fn) {
   ++tl_inert;
   fn();
   --tl_inert;
   if (tl_me != nullptr && tl_me->unwound && can_throw()) throw Unwind{};
-}
-
-void watch_register(Watch* wt) {
-  WorldLock lk;
-  world().watches.push_back(wt);
-}
-
-void watch_unregister(Watch* wt) {
-  WorldLock lk;
-  auto& v = world().watches;
-  v.erase(std::remove(v.begin(), v.end(), wt), v.end());
-}
-
-// As LinuxExitWatch::watch: replaces the watched set; a process already gone triggers at once,
-// but only once per key while it stays watched (otherwise a waiter whose dead blocker someone else
-// is still recovering spins).
-void watch_set(Watch* wt, const std::vector<uint64_t>& keys) {
-  bool gone = false;
-  {
-    WorldLock lk;
-    std::vector<uint64_t> next(keys);
-    std::sort(next.begin(), next.end());
-    next.erase(std::unique(next.begin(), next.end()), next.end());
-    std::vector<uint64_t> still;
-    for (uint64_t k : wt->reported) {
-      if (std::binary_search(next.begin(), next.end(), k)) still.push_back(k);
-    }
-    wt->reported.swap(still);
-    wt->keys.clear();
-    for (uint64_t k : next) {
-      if (std::find(wt->reported.begin(), wt->reported.end(), k) != wt->reported.end()) continue;
-      if (!key_alive(k)) {
-        wt->reported.push_back(k);
-        gone = true;
-        continue;
-      }
-      wt->keys.push_back(k);
-    }
-  }
-  if (gone && wt->on_exit) {
-    note("P" + std::to_string(wt->proc) + " watches a process already gone: exit notification at once");
-    bool was = tl_no_yield;
-    tl_no_yield = true;
-    wt->on_exit();
-    tl_no_yield = was;
-  }
 }
 
 void note(const std::string& line) {
