@@ -314,7 +314,13 @@ export class LockManager {
   #inspect(osName: string): NativeLockInfo | null {
     // A look that attaches to nothing and creates nothing (a name of the registry may have been
     // unlinked since, and every slot of the lock may be taken): dead holders show as not alive.
-    return addon.peekLock(osName, this.scope === 'global');
+    try {
+      return addon.peekLock(osName, this.scope === 'global');
+    } catch (error) {
+      // Being initialised right now (made again after an unlink), or not a lock: nothing held there.
+      if (error instanceof InterlockError && error.code === 'ERR_INCOMPATIBLE') return null;
+      throw error;
+    }
   }
 
   #query(): LockManagerSnapshot {

@@ -77,14 +77,26 @@ const canMount = !isWindows && spawnSync(smallShm[0]!, [...smallShm.slice(1), 't
     report(() => fill(SharedMemory.open('second', { size: ${32 * MiB} })));
     report(() => SharedMemory.open('second', { create: false }));
     report(() => fill(SharedMemory.open('third', { size: ${20 * MiB} })));
-    report(() => { const l = RwLock.open('lock'); l.tryWrite().release(); return 'lock ok'; });
+    report(() => { RwLock.open('lock').tryWrite().release(); NamedEvent.open('event'); return 'lock ok'; });
     report(() => fill(SharedMemory.open('fourth', { size: ${8 * MiB} })));
-    report(() => RwLock.open('lock2'));`,
+    report(() => RwLock.open('lock2'));
+    // Opening what exists costs no new memory, even with /dev/shm full, in another process too.
+    report(() => SharedMemory.open('first', { size: ${40 * MiB} }).size);
+    report(() => { RwLock.open('lock').tryWrite().release(); NamedEvent.open('event').set(); return 'reopened'; });
+    const { execFileSync } = await import('node:child_process');
+    const again = "import { SharedMemory, RwLock } from 'interlock';" +
+      "SharedMemory.open('first', { size: ${40 * MiB} }); RwLock.open('lock').tryRead().release(); console.log('ok')";
+    report(() => execFileSync(process.execPath, ['--input-type=module', '-e', again], { encoding: 'utf8' }).trim());`,
       { wrap: smallShm },
     );
     t.is(r.signal, null, `no SIGBUS: ${r.stderr}`);
     t.is(r.code, 0, r.stderr);
-    const [first, second, gone, third, lock, fourth, lock2] = lines(r.stdout) as { ok?: unknown; code?: string }[];
+    const [first, second, gone, third, lock, fourth, lock2, reopenedMemory, reopened, otherProcess] = lines(
+      r.stdout,
+    ) as { ok?: unknown; code?: string }[];
+    t.deepEqual(reopenedMemory, { ok: 40 * MiB }, 'an existing segment opens with /dev/shm full');
+    t.deepEqual(reopened, { ok: 'reopened' });
+    t.deepEqual(otherProcess, { ok: 'ok' });
     t.deepEqual(first, { ok: 40 * MiB });
     t.is(second?.code, 'ERR_NO_SPACE', 'the second segment does not fit');
     t.is(gone?.code, 'ERR_NOT_FOUND', 'and nothing half-made is left under its name');

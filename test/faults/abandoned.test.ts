@@ -44,6 +44,10 @@ for (const end of ['return', 'exit', 'SIGKILL'] as const) {
   test(`a process holding the write lock that ends by ${end}: the next holder sees abandoned`, async (t) => {
     const name = uniqueName(`pab-${end}`);
     t.teardown(() => unlinkAll(name));
+    // Open before the child does: on Windows a lock that no process has open is gone, and the
+    // child may end right after it says it holds the lock.
+    const lock = RwLock.open(name);
+    t.teardown(() => lock.close());
     const child = new Snippet(`
       import { RwLock } from 'interlock';
       const guard = await RwLock.open(${JSON.stringify(name)}).write();
@@ -56,8 +60,6 @@ for (const end of ['return', 'exit', 'SIGKILL'] as const) {
     `);
     t.teardown(() => child.kill());
     t.is(await child.next(), 'held');
-    const lock = RwLock.open(name);
-    t.teardown(() => lock.close());
     if (end === 'SIGKILL') await child.kill();
     const { code } = await child.result;
     const guard = await lock.write({ timeout: 3000 });

@@ -10,14 +10,20 @@
 namespace interlock {
 namespace {
 
+struct Entry {
+  std::weak_ptr<ProcessLock> lock;
+  bool constructing = false;  // being made by another thread (without the registry mutex)
+};
+
 struct Registry {
   std::mutex mu;
-  // An entry stays while its lock is being destroyed (on whichever thread dropped the last
-  // reference, a waiter thread perhaps): an open of that name waits for the slot to be given back
-  // instead of making a second lock beside it (with maxProcesses: 1, a spurious
-  // ERR_TOO_MANY_PROCESSES).
-  std::condition_variable destroyed;
-  std::unordered_map<std::string, std::weak_ptr<ProcessLock>> locks;
+  // An entry exists while its lock is being made, and stays while it is being destroyed (on
+  // whichever thread dropped the last reference, a waiter thread perhaps): an open of that name
+  // waits for either to finish instead of making a second lock beside it (with maxProcesses: 1, a
+  // spurious ERR_TOO_MANY_PROCESSES). Making a lock (which may wait for a stalled initialiser of
+  // its segment) holds up opens of that name only, not of every other one.
+  std::condition_variable changed;
+  std::unordered_map<std::string, Entry> locks;
   // Raw pointers only to compare: an entry's lock may be gone (weak), and a strong reference made
   // here could be the last one, whose deleter takes `mu`.
   std::vector<std::pair<const ProcessLock*, std::weak_ptr<ProcessLock>>> active;
@@ -40,9 +46,9 @@ void forget(ProcessLock* lock) {
   delete lock;
   std::lock_guard<std::mutex> lk(r.mu);
   auto it = r.locks.find(key);
-  // Only our own entry: expired, and not replaced (nothing replaces an entry while it exists).
-  if (it != r.locks.end() && it->second.expired()) r.locks.erase(it);
-  r.destroyed.notify_all();
+  // Only our own entry: expired, not a new one being made (none is while ours exists).
+  if (it != r.locks.end() && !it->second.constructing && it->second.lock.expired()) r.locks.erase(it);
+  r.changed.notify_all();
 }
 
 }  // namespace
@@ -54,12 +60,27 @@ std::shared_ptr<ProcessLock> open_process_lock(const LockOpenOptions& options) {
   for (;;) {
     auto it = r.locks.find(key);
     if (it == r.locks.end()) break;
-    if (auto existing = it->second.lock()) return existing;
-    // Being destroyed right now (a destructor that only gives back memory and a slot): wait.
-    r.destroyed.wait(lk);
+    if (!it->second.constructing) {
+      if (auto existing = it->second.lock.lock()) return existing;
+    }
+    // Being made or destroyed by another thread right now: wait for it.
+    r.changed.wait(lk);
   }
-  std::shared_ptr<ProcessLock> created(new ProcessLock(options), forget);
-  r.locks[key] = created;
+  r.locks[key] = Entry{{}, true};
+  lk.unlock();
+  std::shared_ptr<ProcessLock> created;
+  try {
+    created = std::shared_ptr<ProcessLock>(new ProcessLock(options), forget);
+  } catch (...) {
+    lk.lock();
+    auto it = r.locks.find(key);
+    if (it != r.locks.end() && it->second.constructing) r.locks.erase(it);
+    r.changed.notify_all();
+    throw;
+  }
+  lk.lock();
+  r.locks[key] = Entry{created, false};
+  r.changed.notify_all();
   return created;
 }
 

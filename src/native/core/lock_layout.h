@@ -20,7 +20,9 @@ using SharedAtomic = std::atomic<T>;
 namespace interlock {
 
 constexpr uint32_t kLockMagic = 0x4B4C4E49;  // "INLK"
-constexpr uint32_t kLockVersion = 1;
+// 2: the initialiser holds the init hold (an OFD lock past the slots) while it initialises; a
+// version-1 initialiser does not, and would be taken for dead.
+constexpr uint32_t kLockVersion = 2;
 constexpr uint32_t kMaxSlots = 1024;
 constexpr uint32_t kDefaultSlots = 64;
 

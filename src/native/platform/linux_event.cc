@@ -22,7 +22,7 @@ namespace interlock::platform {
 namespace {
 
 constexpr uint32_t kEventMagic = 0x45564E49;  // "INVE"
-constexpr uint32_t kEventVersion = 1;
+constexpr uint32_t kEventVersion = 2;  // 2: initialised under the init hold (see segment_init.h)
 constexpr size_t kEventSegmentSize = 4096;
 
 struct alignas(64) EventHeader {

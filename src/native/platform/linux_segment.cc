@@ -63,7 +63,11 @@ class LinuxSegment final : public Segment {
   size_t size() const override { return size_; }
   bool created() const override { return created_; }
 
-  bool try_hold(uint32_t index) override { return ofd_lock(fd_, F_WRLCK, F_OFD_SETLK, index); }
+  // Where OFD locks are unsupported (EINVAL), a hold always "succeeds" and hold_state() says
+  // kUnsupported: callers then decide liveness by process keys, as on systems without holds.
+  bool try_hold(uint32_t index) override {
+    return ofd_lock(fd_, F_WRLCK, F_OFD_SETLK, index) || (errno != EAGAIN && errno != EACCES);
+  }
   void release_hold(uint32_t index) override { ofd_lock(fd_, F_UNLCK, F_OFD_SETLK, index); }
   Hold hold_state(uint32_t index) const override {
     short found = F_UNLCK;
@@ -91,14 +95,18 @@ void prepare(int fd, const SegmentOptions& o) {
   // umask may have narrowed the mode: apply exactly what was asked.
   if (::fchmod(fd, static_cast<mode_t>(o.mode)) != 0) throw_errno("fchmod", "cannot set the mode of '" + o.os_name + "'");
   int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(o.size));
-  if (rc == ENOSPC || rc == EFBIG) {
+  if (rc == 0) return;
+  if (rc == ENOSPC || rc == EFBIG || rc == ENOMEM) {  // ENOMEM: tmpfs, past a memory cgroup's limit
     throw Error(ErrorCode::kNoSpace,
                 "no room for the " + std::to_string(o.size) + " bytes of '" + o.os_name + "' in " + kShmDir, rc,
                 "posix_fallocate");
   }
-  if (rc != 0 && ::ftruncate(fd, static_cast<off_t>(o.size)) != 0) {  // a file system without fallocate
-    throw_errno("ftruncate", "cannot size '" + o.os_name + "'");
+  if (rc != EOPNOTSUPP && rc != ENOSYS && rc != EINVAL) {
+    errno = rc;
+    throw_errno("posix_fallocate", "cannot reserve the memory of '" + o.os_name + "'");
   }
+  // A file system that cannot reserve (tmpfs always can): size it, pages come on first touch.
+  if (::ftruncate(fd, static_cast<off_t>(o.size)) != 0) throw_errno("ftruncate", "cannot size '" + o.os_name + "'");
 }
 
 // Creates the segment fully prepared and only then gives it its name, atomically (link() fails if
@@ -166,28 +174,33 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
   const bool may_create = o.create != CreateMode::kOpenOnly && o.size > 0 && !o.read_only;
   int fd = -1;
   bool created = false;
+  // Open first: an existing segment costs one shm_open, never a copy made and thrown away. Only a
+  // name that does not exist is created (and one made meanwhile by another process is opened).
   for (int attempt = 0; fd < 0; ++attempt) {
-    if (may_create) {
-      fd = create_published(o);
-      if (fd >= 0) {
-        created = true;
-        break;
-      }
-      if (o.create == CreateMode::kExclusive) {
-        throw Error(ErrorCode::kExists, "'" + o.os_name + "' already exists", EEXIST, "link");
+    if (o.create != CreateMode::kExclusive) {
+      fd = ::shm_open(name.c_str(), (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+      if (fd >= 0) break;
+      if (errno != ENOENT) throw_errno("shm_open", "cannot open '" + o.os_name + "'");
+      if (!may_create) {
+        throw Error(ErrorCode::kNotFound,
+                    "'" + o.os_name + "' does not exist" +
+                        (o.size == 0 && o.create != CreateMode::kOpenOnly ? " (give a size to create it)" : ""),
+                    ENOENT, "shm_open");
       }
     }
-    fd = ::shm_open(name.c_str(), (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
-    if (fd >= 0) break;
-    // Unlinked between our create and our open: create again (a few times; then report it).
-    if (errno == ENOENT && may_create && attempt < 3) continue;
-    if (errno == ENOENT) {
-      throw Error(ErrorCode::kNotFound,
-                  "'" + o.os_name + "' does not exist" +
-                      (o.size == 0 && o.create != CreateMode::kOpenOnly ? " (give a size to create it)" : ""),
-                  ENOENT, "shm_open");
+    fd = create_published(o);
+    if (fd >= 0) {
+      created = true;
+      break;
     }
-    throw_errno("shm_open", "cannot open '" + o.os_name + "'");
+    if (o.create == CreateMode::kExclusive) {
+      throw Error(ErrorCode::kExists, "'" + o.os_name + "' already exists", EEXIST, "link");
+    }
+    // Created by another process since we looked: open it (a name that is created and removed
+    // again and again by others is reported after a few rounds).
+    if (attempt >= 3) {
+      throw Error(ErrorCode::kSystem, "'" + o.os_name + "' keeps appearing and disappearing", EEXIST, "link");
+    }
   }
   FileDescriptor guard(fd);
   off_t size = static_cast<off_t>(o.size);
