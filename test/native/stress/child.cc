@@ -43,24 +43,22 @@ const LockLayout* child_seg = nullptr;
 thread_local bool on_loop_thread = false;
 
 void violation(const char* fmt, ...) {
-  char text[1024];
   va_list ap;
   va_start(ap, fmt);
-  std::vsnprintf(text, sizeof text, fmt, ap);
+  std::string text = format(fmt, ap);
   va_end(ap);
   uint64_t n = ++g->violations;
-  if (n <= 20) say("VIOLATION: %s | %s", text, describe(child_seg).c_str());
+  if (n <= 20) say("VIOLATION: %s | %s", text.c_str(), describe(child_seg).c_str());
 }
 
 void error(const char* fmt, ...) {
-  char text[1024];
   va_list ap;
   va_start(ap, fmt);
-  std::vsnprintf(text, sizeof text, fmt, ap);
+  std::string text = format(fmt, ap);
   va_end(ap);
   ++g->errors;
   g->fatal = 1;
-  say("ERROR: %s | %s", text, describe(child_seg).c_str());
+  say("ERROR: %s | %s", text.c_str(), describe(child_seg).c_str());
 }
 
 void progress() {

@@ -156,13 +156,12 @@ void respawn_due() {
 }  // namespace
 
 void fail(const char* fmt, ...) {
-  char text[1024];
   va_list ap;
   va_start(ap, fmt);
-  std::vsnprintf(text, sizeof text, fmt, ap);
+  std::string text = format(fmt, ap);
   va_end(ap);
   failures.push_back(text);
-  say("FAIL: %s | %s", text, describe(seg).c_str());
+  say("FAIL: %s | %s", text.c_str(), describe(seg).c_str());
 }
 
 void spawn(int pos, Role role) {

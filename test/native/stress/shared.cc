@@ -51,6 +51,12 @@ void say(const char* fmt, ...) {
   (void)ignored;
 }
 
+std::string format(const char* fmt, va_list ap) {
+  char text[1024];
+  std::vsnprintf(text, sizeof text, fmt, ap);
+  return text;
+}
+
 // The raw segment as one line, for failure reports.
 std::string describe(const LockLayout* seg) {
   if (seg == nullptr) return "(segment not mapped)";

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdarg>
 #include <cstdint>
 #include <string>
 
@@ -93,6 +94,8 @@ uint64_t bound_us(double ms);  // a time bound, scaled by STRESS_TIME_SCALE
 // Output: write(2) of whole lines (atomic on a pipe), never stdio buffers a kill would lose.
 extern std::string who;  // "parent", or "child <pos> pid <pid>"
 void say(const char* fmt, ...);
+// printf-style text, for the reports that add the segment to it.
+std::string format(const char* fmt, va_list ap);
 
 std::string describe(const LockLayout* seg);  // the raw segment as one line, for failure reports
 const LockLayout* map_segment();              // the lock's segment, read-only; nullptr if not there (yet)
