@@ -83,7 +83,7 @@ function inNamespace(code: string, env: NodeJS.ProcessEnv = {}): Snippet {
       const name = uniqueName(`pidnsinit-${fate}`);
       t.teardown(() => unlinkAll(name));
       const initialiser = inNamespace(
-        `const lock = RwLock.open(${JSON.stringify(name)}); process.send('initialised');
+        `globalThis.lock = RwLock.open(${JSON.stringify(name)}); process.send('initialised'); // kept: an idle handle may be collected
          setInterval(() => {}, 1000);`,
         { INTERLOCK_STALL_AT: 'init-claimed' },
       );
@@ -107,17 +107,20 @@ function inNamespace(code: string, env: NodeJS.ProcessEnv = {}): Snippet {
       } else {
         const opening = new Snippet(`
           import { RwLock } from 'interlock';
-          const lock = RwLock.open(${JSON.stringify(name)});
+          process.send('opening');
+          const started = performance.now();
+          const lock = RwLock.open(${JSON.stringify(name)}); // blocks while the initialiser is stalled
+          process.send({ waited: performance.now() - started >= 250 });
+          await new Promise((resolve) => process.once('message', resolve));
           process.send({ processes: lock.inspect().processes });`);
         t.teardown(() => opening.kill());
+        t.is(await opening.next(), 'opening');
         await sleep(300);
         process.kill(node, 'SIGCONT');
         t.is(await initialiser.next(), 'initialised');
-        t.deepEqual(
-          await opening.next(),
-          { processes: 2 },
-          'the opener waited for the live initialiser, then joined its lock',
-        );
+        t.deepEqual(await opening.next(), { waited: true }, 'the opener waited for the live initialiser');
+        opening.send('look');
+        t.deepEqual(await opening.next(), { processes: 2 }, 'then joined its lock: one lock, both attached');
       }
     }
   },
