@@ -1,7 +1,7 @@
 {
   "targets": [
     {
-      "target_name": "interlock",
+      "target_name": "interlocked",
       "sources": [
         "src/native/addon.cc",
         "src/native/napi/errors.cc",

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { appendFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { locks } from 'interlock';
+import { locks } from 'interlocked';
 
 const [role, file] = process.argv.slice(2);
 const log = file ?? join(tmpdir(), `interlock-example-${process.pid}.log`);

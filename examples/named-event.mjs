@@ -2,7 +2,7 @@
 // each set() wakes exactly one waiter). Run: node examples/named-event.mjs
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { NamedEvent } from 'interlock';
+import { NamedEvent } from 'interlocked';
 
 const [role, base] = process.argv.slice(2);
 const name = base ?? `example-events-${process.pid}`;

@@ -3,7 +3,7 @@
 // `node dist-examples/rwlock.js` (it starts its second process itself).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { RwLock, SharedMemory } from 'interlock';
+import { RwLock, SharedMemory } from 'interlocked';
 
 const name = process.argv[2] ?? `example-state-${process.pid}`;
 const lock = RwLock.open(name);

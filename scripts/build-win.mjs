@@ -1,5 +1,5 @@
 // npm run build:win: cross-compiles the win32-x64 addon with MinGW-w64 (posix threads, static C++
-// runtime) into prebuilds/win32-x64/interlock.napi.node, where node-gyp-build finds it.
+// runtime) into prebuilds/win32-x64/interlocked.napi.node, where node-gyp-build finds it.
 //
 // The sources and defines come from binding.gyp (its common part plus the OS=='win' condition). The
 // Node-API imports are bound to node.exe through a delay-load import library made from
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const out = join(root, 'build-win');
-const target = join(root, 'prebuilds', 'win32-x64', 'interlock.napi.node');
+const target = join(root, 'prebuilds', 'win32-x64', 'interlocked.napi.node');
 const cxx = process.env.MINGW_CXX ?? 'x86_64-w64-mingw32-g++-posix';
 const dlltool = process.env.MINGW_DLLTOOL ?? 'x86_64-w64-mingw32-dlltool';
 

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const out = join(root, 'build-sanitize');
-const addon = join(out, 'interlock.node');
+const addon = join(out, 'interlocked.node');
 const cxx = process.env.CXX ?? 'g++';
 
 // What the ASan run covers: every behaviour and fault test that loads the addon, not those that
@@ -102,7 +102,7 @@ function ava(files, env) {
 
 // The run is only worth something if its processes really run the instrumented addon.
 function checkInstrumented(env) {
-  const probe = `import { RwLock } from 'interlock';
+  const probe = `import { RwLock } from 'interlocked';
     RwLock.open('sanitize-probe').tryWrite()?.release();
     RwLock.unlink('sanitize-probe');
     const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');

@@ -17,7 +17,7 @@ const check = (ok, what) => {
   if (!ok) failures.push(what);
 };
 
-const work = mkdtempSync(join(tmpdir(), 'interlock-package-'));
+const work = mkdtempSync(join(tmpdir(), 'interlocked-package-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 // 1. The tarball and what is in it.
@@ -33,7 +33,7 @@ const allowed = [
   /^LICENSE$/,
   /^binding\.gyp$/,
   /^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)$/,
-  /^prebuilds\/(linux-x64|win32-x64)\/interlock\.[a-z.]*node$/,
+  /^prebuilds\/(linux-x64|win32-x64)\/interlocked\.[a-z.]*node$/,
   /^src\/native\/.+\.(cc|h)$/,
 ];
 const stray = files.filter((f) => !allowed.some((re) => re.test(f)));
@@ -49,8 +49,8 @@ for (const required of [
   'dist/piscina.js',
   'dist/piscina.d.ts',
   'dist/cli/main.js',
-  'prebuilds/linux-x64/interlock.glibc.node',
-  'prebuilds/win32-x64/interlock.napi.node',
+  'prebuilds/linux-x64/interlocked.glibc.node',
+  'prebuilds/win32-x64/interlocked.napi.node',
   'src/native/addon.cc',
 ]) {
   check(files.includes(required), `the tarball has ${required}`);
@@ -90,7 +90,7 @@ const install = spawnSync(process.execPath, [npmCli, 'install', tarball, '--no-a
 });
 if (install.status !== 0) console.log(install.stdout, install.stderr);
 check(install.status === 0, 'npm install of the tarball, without a compiler');
-check(!existsSync(join(project, 'node_modules', 'interlock', 'build')), 'nothing was built on install');
+check(!existsSync(join(project, 'node_modules', 'interlocked', 'build')), 'nothing was built on install');
 
 for (const f of ['esm.mjs', 'cjs.cjs', 'consumer.ts', 'tsconfig.json']) {
   cpSync(join(root, 'scripts', 'package-consumers', f), join(project, f));

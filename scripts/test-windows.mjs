@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, runWindowsNode } from './wine.mjs';
 
-if (!existsSync(join(root, 'prebuilds', 'win32-x64', 'interlock.napi.node'))) {
+if (!existsSync(join(root, 'prebuilds', 'win32-x64', 'interlocked.napi.node'))) {
   execFileSync('npm', ['run', 'build:win'], { cwd: root, stdio: 'inherit' });
 }
 const ava = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs');

@@ -46,7 +46,7 @@ export interface LockRequestOptions {
   steal?: false;
   /** Aborts the request while it waits; it then rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Milliseconds to wait (an interlock extension); then rejects with `LockTimeoutError`. */
+  /** Milliseconds to wait (an interlocked extension); then rejects with `LockTimeoutError`. */
   timeout?: number;
 }
 
@@ -288,7 +288,7 @@ export class LockManager {
       const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
       throw new InterlockError(
         'ERR_INVALID_NAME',
-        `the lock name ${shown} is too long: with the prefix its interlock form '${this.prefix}${mapped.slice(0, 20)}…' has ${this.prefix.length + mapped.length} characters, more than ${MAX_NAME_LENGTH}`,
+        `the lock name ${shown} is too long: with the prefix its interlocked form '${this.prefix}${mapped.slice(0, 20)}…' has ${this.prefix.length + mapped.length} characters, more than ${MAX_NAME_LENGTH}`,
       );
     }
     return mapped;

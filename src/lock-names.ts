@@ -1,4 +1,4 @@
-// How LockManager names (any string, as in the Web Locks API) map to interlock lock names
+// How LockManager names (any string, as in the Web Locks API) map to interlocked lock names
 // ([A-Za-z0-9._-]{1,200}), one to one.
 //
 // A name that is already made of the allowed characters, is not empty and does not start with '-' maps
@@ -26,7 +26,7 @@ export function checkPrefix(prefix: unknown): string {
   return prefix;
 }
 
-/** The interlock form of a lock name, without the manager's prefix. */
+/** The interlocked form of a lock name, without the manager's prefix. */
 export function encodeName(name: string): string {
   return PLAIN_PATTERN.test(name) ? name : `-${Buffer.from(wtf8Encode(name)).toString('base64url')}`;
 }

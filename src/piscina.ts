@@ -1,4 +1,4 @@
-// `interlock/piscina`: run Piscina tasks with a named lock held and named shared memory mapped.
+// `interlocked/piscina`: run Piscina tasks with a named lock held and named shared memory mapped.
 //
 // Worker side: `export default lockedTask(async ({ data, memory, guard, signal }) => ...)`.
 // Main side:   `await runLocked(pool, { lock, mode, memory, data, timeout }, { signal })`.

@@ -1,8 +1,8 @@
-// The `interlock` command: every command, its help, its output, its exit codes and bad arguments.
+// The `interlocked` command: every command, its help, its output, its exit codes and bad arguments.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NamedEvent, RwLock, SharedMemory } from 'interlock';
+import { NamedEvent, RwLock, SharedMemory } from 'interlocked';
 import { Agent } from './helpers/agent.js';
 import { isWindows, sleep, uniqueName, unlinkAll } from './helpers/names.js';
 
@@ -17,13 +17,13 @@ test('--help for the tool and for each command, exit 0', (t) => {
   for (const args of [[], ['--help'], ['-h'], ['help']]) {
     const r = run(...args);
     t.is(r.code, 0, args.join(' '));
-    t.regex(r.stdout, /usage: interlock <command>/);
+    t.regex(r.stdout, /usage: interlocked <command>/);
     t.regex(r.stdout, /exit codes:/);
   }
   for (const command of ['ls', 'inspect', 'unlink', 'watch']) {
     const r = run(command, '--help');
     t.is(r.code, 0, command);
-    t.regex(r.stdout, new RegExp(`usage: interlock ${command}`));
+    t.regex(r.stdout, new RegExp(`usage: interlocked ${command}`));
   }
 });
 
@@ -221,7 +221,7 @@ test('watch: refreshes until SIGINT, then exits 0; a missing lock exits 4', asyn
     const { createHash } = await import('node:crypto');
     const { readFileSync, statSync, writeFileSync } = await import('node:fs');
     const { backingFile } = await import('./helpers/names.js');
-    const { LockManager } = await import('interlock');
+    const { LockManager } = await import('interlocked');
     const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
     // A lock with a dead writer nobody has recovered yet, and a live reader.
     const name = uniqueName('lookonly');

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import { writeFileSync, chmodSync } from 'node:fs';
-import { InterlockError, LockTimeoutError, NamedEvent, RwLock, SharedMemory } from 'interlock';
+import { InterlockError, LockTimeoutError, NamedEvent, RwLock, SharedMemory } from 'interlocked';
 import { spawnSync } from 'node:child_process';
 import { Agent, AgentError, fixturePath } from './helpers/agent.js';
 import { backingFile, isWindows, uniqueName, unlinkAll } from './helpers/names.js';

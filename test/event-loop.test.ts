@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { RwLock } from 'interlock';
+import { RwLock } from 'interlocked';
 import { Agent } from './helpers/agent.js';
 import { isWindows, sleep, threadCount, uniqueName, unlinkAll } from './helpers/names.js';
 

@@ -2,7 +2,7 @@
 // frames in shared memory under the lock, and no reader ever sees a torn frame. The two runs are
 // serial: eight busy processes on a small machine would measure the scheduler, not the lock.
 import test from 'ava';
-import { NamedEvent, SharedMemory } from 'interlock';
+import { NamedEvent, SharedMemory } from 'interlocked';
 import { runFixture } from './faults/helpers.js';
 import { sleep, uniqueName, unlinkAll } from './helpers/names.js';
 

@@ -2,7 +2,7 @@
 // stays held (like a mutex nobody unlocked) until release(), close(), or the end of its thread or
 // process; a wait on a dropped event still completes; a view of a dropped SharedMemory still maps it.
 import test from 'ava';
-import { LockManager, NamedEvent, RwLock, SharedMemory } from 'interlock';
+import { LockManager, NamedEvent, RwLock, SharedMemory } from 'interlocked';
 import { Snippet } from './helpers/snippet.js';
 import { uniqueName, unlinkAll, unlinkPrefix } from './helpers/names.js';
 
@@ -25,7 +25,7 @@ for (const mode of ['write', 'read'] as const) {
     t.teardown(() => unlinkAll(name));
     // The "single instance" idiom: the locals go out of scope, the process lives on.
     const child = snippet(`
-      import { RwLock } from 'interlock';
+      import { RwLock } from 'interlocked';
       ${collect}
       const finalized = new FinalizationRegistry(() => process.send('collected'));
       function singleInstance() {
@@ -69,7 +69,7 @@ test('a request of an unreachable lock handle is still granted', async (t) => {
   t.teardown(() => holder.close());
   const held = holder.tryWrite()!;
   const child = snippet(`
-    import { RwLock } from 'interlock';
+    import { RwLock } from 'interlocked';
     ${collect}
     function ask() {
       RwLock.open(${JSON.stringify(name)}).write().then((guard) => process.send({ granted: guard.mode }));
@@ -90,7 +90,7 @@ test('a wait on an unreachable NamedEvent still completes', async (t) => {
   const event = NamedEvent.open(name, { manualReset: false });
   t.teardown(() => event.close());
   const child = snippet(`
-    import { NamedEvent } from 'interlock';
+    import { NamedEvent } from 'interlocked';
     ${collect}
     function wait() {
       NamedEvent.open(${JSON.stringify(name)}).wait().then((result) => process.send({ result }));
@@ -109,7 +109,7 @@ test('a view of an unreachable SharedMemory still maps the shared memory', async
   const name = uniqueName('gc-memory');
   t.teardown(() => unlinkAll(name));
   const child = snippet(`
-    import { SharedMemory } from 'interlock';
+    import { SharedMemory } from 'interlocked';
     ${collect}
     const view = (() => SharedMemory.open(${JSON.stringify(name)}, { size: 4096 }).buffer)();
     await collect();
@@ -132,7 +132,7 @@ test('a LockManager request whose manager and promise are unreachable keeps its 
   const prefix = `${uniqueName('gcm')}.`;
   t.teardown(() => unlinkPrefix(prefix));
   const child = snippet(`
-    import { LockManager } from 'interlock';
+    import { LockManager } from 'interlocked';
     ${collect}
     function forever() {
       new LockManager({ prefix: ${JSON.stringify(prefix)} }).request('job', () => new Promise(() => {}));

@@ -2,7 +2,7 @@
 // gets a typed error or works; none may abort the process (the scenarios run in child processes,
 // so that an abort is reported as one).
 import test from 'ava';
-import { RwLock } from 'interlock';
+import { RwLock } from 'interlocked';
 import { Agent, AgentError } from './helpers/agent.js';
 import { Snippet } from './helpers/snippet.js';
 import { sleep, uniqueName, unlinkAll } from './helpers/names.js';
@@ -11,7 +11,7 @@ test('the guard after 2^20 of one lock is ERR_TOO_MANY_GUARDS: for a try, a wait
   const name = uniqueName('guards');
   t.teardown(() => unlinkAll(name));
   const child = new Snippet(
-    `import { RwLock } from 'interlock';
+    `import { RwLock } from 'interlocked';
      const lock = RwLock.open(${JSON.stringify(name)});
      const outcome = async (f) => { try { const g = await f(); g?.release(); return g ? 'granted' : 'null'; } catch (e) { return e.code; } };
      const guards = [];

@@ -4,7 +4,7 @@
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { LockManager, RwLock, SharedMemory, locks, type Lock, type LockSnapshot } from 'interlock';
+import { LockManager, RwLock, SharedMemory, locks, type Lock, type LockSnapshot } from 'interlocked';
 import { Agent, AgentError } from './helpers/agent.js';
 import { int32View, sleep, unlinkPrefix } from './helpers/names.js';
 

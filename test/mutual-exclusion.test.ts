@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { NamedEvent, SharedMemory } from 'interlock';
+import { NamedEvent, SharedMemory } from 'interlocked';
 import { fixturePath } from './helpers/agent.js';
 import { uniqueName, unlinkAll } from './helpers/names.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Worker } from 'node:worker_threads';
-import { NamedEvent } from 'interlock';
+import { NamedEvent } from 'interlocked';
 import { Agent, fixturePath, startAgents } from './helpers/agent.js';
 import { sleep, uniqueName, unlinkAll } from './helpers/names.js';
 

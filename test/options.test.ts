@@ -1,8 +1,8 @@
 // Options as a user gets them wrong: misspelt keys, a non-function body, and settings that differ
 // from the existing object's. Each fails loudly with a typed error, before anything is taken.
 import test from 'ava';
-import { LockManager, NamedEvent, RwLock, SharedMemory } from 'interlock';
-import { runLocked } from 'interlock/piscina';
+import { LockManager, NamedEvent, RwLock, SharedMemory } from 'interlocked';
+import { runLocked } from 'interlocked/piscina';
 import { Agent } from './helpers/agent.js';
 import { uniqueName, unlinkAll } from './helpers/names.js';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { RwLock } from 'interlock';
+import { RwLock } from 'interlocked';
 import { Agent } from './helpers/agent.js';
 import { uniqueName, unlinkAll } from './helpers/names.js';
 

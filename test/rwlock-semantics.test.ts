@@ -1,5 +1,5 @@
 import test from 'ava';
-import { RwLock, SharedMemory } from 'interlock';
+import { RwLock, SharedMemory } from 'interlocked';
 import { Agent, startAgents } from './helpers/agent.js';
 import { int32View, sleep, uniqueName, unlinkAll } from './helpers/names.js';
 

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { MAX_SHARED_MEMORY_SIZE, SharedMemory } from 'interlock';
+import { MAX_SHARED_MEMORY_SIZE, SharedMemory } from 'interlocked';
 import { backingFile, isWindows, sleep, uniqueName, unlinkAll } from './helpers/names.js';
 import { Snippet, runSnippet } from './helpers/snippet.js';
 
@@ -13,7 +13,7 @@ const MiB = 1024 * 1024;
 
 function scenario(code: string, options: ConstructorParameters<typeof Snippet>[1] = {}) {
   return runSnippet(
-    `import { SharedMemory, RwLock, NamedEvent, MAX_SHARED_MEMORY_SIZE } from 'interlock';
+    `import { SharedMemory, RwLock, NamedEvent, MAX_SHARED_MEMORY_SIZE } from 'interlocked';
      const report = (f) => { try { const r = f(); console.log(JSON.stringify({ ok: r ?? true })); }
        catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); } };
      ${code}`,
@@ -84,7 +84,7 @@ const canMount = !isWindows && spawnSync(smallShm[0]!, [...smallShm.slice(1), 't
     report(() => SharedMemory.open('first', { size: ${40 * MiB} }).size);
     report(() => { RwLock.open('lock').tryWrite().release(); NamedEvent.open('event').set(); return 'reopened'; });
     const { execFileSync } = await import('node:child_process');
-    const again = "import { SharedMemory, RwLock } from 'interlock';" +
+    const again = "import { SharedMemory, RwLock } from 'interlocked';" +
       "SharedMemory.open('first', { size: ${40 * MiB} }); RwLock.open('lock').tryRead().release(); console.log('ok')";
     report(() => execFileSync(process.execPath, ['--input-type=module', '-e', again], { encoding: 'utf8' }).trim());`,
       { wrap: smallShm },
@@ -117,7 +117,7 @@ const canMount = !isWindows && spawnSync(smallShm[0]!, [...smallShm.slice(1), 't
     const name = uniqueName('stalledcreator');
     t.teardown(() => unlinkAll(name));
     const creator = new Snippet(
-      `import { SharedMemory } from 'interlock';
+      `import { SharedMemory } from 'interlocked';
        const m = SharedMemory.open(${JSON.stringify(name)}, { size: 4096 });
        m.buffer[4095] = 1;
        process.send({ size: m.size, created: m.created, last: m.buffer[${MiB - 1}] });`,
@@ -153,7 +153,7 @@ const canMount = !isWindows && spawnSync(smallShm[0]!, [...smallShm.slice(1), 't
     writeFileSync(file, '', { mode: 0o600 });
     // As an older creator that stalled between creating and sizing: it sizes the file later, to 4 KiB.
     const opener = new Snippet(`
-      import { SharedMemory } from 'interlock';
+      import { SharedMemory } from 'interlocked';
       try {
         const m = SharedMemory.open(${JSON.stringify(name)}, { size: ${MiB} });
         process.send('opened');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { statSync } from 'node:fs';
-import { SharedMemory } from 'interlock';
+import { SharedMemory } from 'interlocked';
 import { Agent } from './helpers/agent.js';
 import { backingFile, isWindows, uniqueName, unlinkAll } from './helpers/names.js';
 import { execFile } from 'node:child_process';
@@ -18,7 +18,7 @@ test('a new segment reads as zeros and is shared with other processes', async (t
   t.true(memory.buffer.every((b) => b === 0));
   memory.buffer.write('from the parent', 100);
   const script = `
-    import { SharedMemory } from 'interlock';
+    import { SharedMemory } from 'interlocked';
     const m = SharedMemory.open(${JSON.stringify(name)}, { create: false });
     console.log(JSON.stringify({ created: m.created, size: m.size, text: m.buffer.toString('utf8', 100, 115) }));
     m.buffer.write('from the child', 200);

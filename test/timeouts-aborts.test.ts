@@ -1,5 +1,5 @@
 import test from 'ava';
-import { LockManager, LockTimeoutError, NamedEvent, RwLock } from 'interlock';
+import { LockManager, LockTimeoutError, NamedEvent, RwLock } from 'interlocked';
 import { Agent } from './helpers/agent.js';
 import { sleep, uniqueName, unlinkAll, unlinkPrefix } from './helpers/names.js';
 

@@ -1,7 +1,7 @@
 // Windows specifics, run under Wine in CI: Local\ and Global\ namespaces, and a holder killed with
 // TerminateProcess waking waiters through its process handle. (On Linux the scope is ignored.)
 import test from 'ava';
-import { RwLock, SharedMemory } from 'interlock';
+import { RwLock, SharedMemory } from 'interlocked';
 import { Agent } from './helpers/agent.js';
 import { isWindows, uniqueName, unlinkAll } from './helpers/names.js';
 
@@ -66,7 +66,7 @@ windowsOnly('the addon loads in a host executable that is not named node.exe', a
   const { execFileSync } = await import('node:child_process');
   const host = join(mkdtempSync(join(tmpdir(), 'interlock-host-')), 'renamed-host.exe');
   copyFileSync(process.execPath, host);
-  const script = `import { RwLock } from 'interlock'; const l = RwLock.open('renamed-${process.pid}'); const g = l.tryWrite(); console.log(g ? 'locked' : 'busy'); g.release(); l.close();`;
+  const script = `import { RwLock } from 'interlocked'; const l = RwLock.open('renamed-${process.pid}'); const g = l.tryWrite(); console.log(g ? 'locked' : 'busy'); g.release(); l.close();`;
   const out = execFileSync(host, ['--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
   t.is(out.trim(), 'locked');
 });

@@ -2,7 +2,7 @@ import test from 'ava';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
-import { RwLock, SharedMemory } from 'interlock';
+import { RwLock, SharedMemory } from 'interlocked';
 import { fixturePath } from './helpers/agent.js';
 import { uniqueName, unlinkAll } from './helpers/names.js';
 

@@ -29,7 +29,7 @@ function ensureFile(file) {
 
 const interlock = {
   id: 'interlock',
-  label: 'interlock',
+  label: 'interlocked',
   api: '`await lock.write()` / `lock.tryWrite()`, `guard.release()`',
   version: () => require('../../package.json').version,
   load: () => RwLock,

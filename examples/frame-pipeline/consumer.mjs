@@ -3,7 +3,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
-import { SharedMemory } from 'interlock';
+import { SharedMemory } from 'interlocked';
 import { SLOTS, control, memoryBytes } from './frames.mjs';
 
 const [name, sizeText, workersText] = process.argv.slice(2);

@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { RwLock, SharedMemory } from 'interlock';
+import { RwLock, SharedMemory } from 'interlocked';
 import { SLOTS, control, lockName, memoryBytes } from './frames.mjs';
 
 const { values } = parseArgs({

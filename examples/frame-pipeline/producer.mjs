@@ -1,7 +1,7 @@
 // The capture process: writes video-like frames into the ring at a target rate, each under the
 // write lock of its slot. argv: name frameSize rate durationMs
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RwLock, SharedMemory } from 'interlock';
+import { RwLock, SharedMemory } from 'interlocked';
 import { HEADER_BYTES, SLOTS, checksum, control, lockName, memoryBytes, slotOffset } from './frames.mjs';
 
 const [name, sizeText, rateText, durationText] = process.argv.slice(2);

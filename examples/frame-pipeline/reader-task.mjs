@@ -1,6 +1,6 @@
 // A Piscina task: reads one frame under its slot's read lock, checks it is whole, and does the
 // CPU-heavy part (a luminance histogram) outside the lock on a copy.
-import { RwLock, SharedMemory } from 'interlock';
+import { RwLock, SharedMemory } from 'interlocked';
 import { HEADER_BYTES, checksum, lockName, memoryBytes, slotOffset } from './frames.mjs';
 
 const handles = new Map(); // opened once per worker, by name

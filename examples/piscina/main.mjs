@@ -1,8 +1,8 @@
-// interlock/piscina: a Piscina pool whose tasks run under a named lock with shared memory mapped.
+// interlocked/piscina: a Piscina pool whose tasks run under a named lock with shared memory mapped.
 // Run: node examples/piscina/main.mjs
 import { Piscina } from 'piscina';
-import { RwLock, SharedMemory } from 'interlock';
-import { runLocked } from 'interlock/piscina';
+import { RwLock, SharedMemory } from 'interlocked';
+import { runLocked } from 'interlocked/piscina';
 
 const name = `example-pool-${process.pid}`;
 // Held open here for the whole run: on Windows a named mapping lives only while someone has it open,

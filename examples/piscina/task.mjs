@@ -1,6 +1,6 @@
 // The Worker side: each task runs with the named lock held in the mode the caller asked for and
 // the named shared memory mapped (both opened once per Worker and cached).
-import { lockedTask } from 'interlock/piscina';
+import { lockedTask } from 'interlocked/piscina';
 
 export default lockedTask(async ({ data, memory, mode }) => {
   const counters = new Int32Array(memory.buffer.buffer, memory.buffer.byteOffset, 2);

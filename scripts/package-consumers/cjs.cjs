@@ -1,7 +1,7 @@
 // A CommonJS consumer: require() of the ESM package (Node >= 20.19). Prints "cjs ok".
 const assert = require('node:assert/strict');
-const { RwLock, SharedMemory } = require('interlock');
-const { runLocked } = require('interlock/piscina');
+const { RwLock, SharedMemory } = require('interlocked');
+const { runLocked } = require('interlocked/piscina');
 
 assert.equal(typeof runLocked, 'function');
 const name = `pkg-cjs-${process.pid}`;

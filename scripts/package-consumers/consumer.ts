@@ -1,7 +1,7 @@
 // A TypeScript consumer (module NodeNext): the package's types must resolve, be precise and refuse
 // misuse. Type-checked only.
-import { RwLock, SharedMemory, type LockGuard, type LockInfo, type InterlockErrorCode } from 'interlock';
-import { runLocked } from 'interlock/piscina';
+import { RwLock, SharedMemory, type LockGuard, type LockInfo, type InterlockErrorCode } from 'interlocked';
+import { runLocked } from 'interlocked/piscina';
 
 export async function use(): Promise<number> {
   const lock = RwLock.open('typed', { maxProcesses: 8 });

@@ -2,9 +2,9 @@
 // excludes a second process. Prints "esm ok".
 import { fork } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { InterlockError, LockManager, LockTimeoutError, NamedEvent, RwLock, SharedMemory, locks } from 'interlock';
-import { runLocked, lockedTask } from 'interlock/piscina';
-import pkg from 'interlock/package.json' with { type: 'json' };
+import { InterlockError, LockManager, LockTimeoutError, NamedEvent, RwLock, SharedMemory, locks } from 'interlocked';
+import { runLocked, lockedTask } from 'interlocked/piscina';
+import pkg from 'interlocked/package.json' with { type: 'json' };
 
 const [role, name] = process.argv.slice(2);
 if (role === 'child') {
@@ -21,7 +21,7 @@ if (role === 'child') {
 assert.equal(typeof runLocked, 'function');
 assert.equal(typeof lockedTask, 'function');
 assert.ok(locks instanceof LockManager);
-assert.equal(pkg.name, 'interlock');
+assert.equal(pkg.name, 'interlocked');
 
 const base = `pkg-esm-${process.pid}`;
 const memory = SharedMemory.open(base, { size: 4096 });

@@ -30,7 +30,7 @@ function holderText(h: Holder): string {
 }
 
 export function formatList(rows: ListRow[]): string {
-  if (rows.length === 0) return 'no interlock objects on this machine';
+  if (rows.length === 0) return 'no interlocked objects on this machine';
   return table(
     ['KIND', 'NAME', 'SIZE', 'HOLDERS', 'WAITERS', 'DEAD'],
     rows.map((r) => {

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// `interlock`: see who holds which lock on this machine. Commands: ls, inspect, unlink, watch.
+// `interlocked`: see who holds which lock on this machine. Commands: ls, inspect, unlink, watch.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InterlockError } from '../errors.js';
 import type { LockInfo } from '../rwlock.js';
 import { formatInspect, formatList, type ListRow } from './format.js';
 import { canList, inspectLock, kinds, listObjects, objectSize, summarize, unlinkObject, type Kind } from './objects.js';
 
-/** Exit codes, also in `interlock --help` and the README. */
+/** Exit codes, also in `interlocked --help` and the README. */
 export const Exit = {
   ok: 0,
   error: 1, // the operation failed (a system error, an unsupported platform)
@@ -25,12 +25,12 @@ class CliError extends Error {
 }
 
 const HELP: Record<string, string> = {
-  main: `usage: interlock <command> [options]
+  main: `usage: interlocked <command> [options]
 
-Look at interlock's named locks, events and shared memory on this machine.
+Look at interlocked's named locks, events and shared memory on this machine.
 
 commands:
-  ls                  every interlock object: kind, name, size, holders, waiters, dead holders
+  ls                  every interlocked object: kind, name, size, holders, waiters, dead holders
   inspect <name>      one lock's state: writer, readers, waiting requests, slots
   unlink <name>       remove a name (refuses while a lock has live holders, unless --force)
   watch <name>        inspect, refreshed until Ctrl-C
@@ -38,34 +38,34 @@ commands:
 options:
   --json              machine-readable output (ls, inspect)
   --global            the Global\\ namespace (Windows; no effect elsewhere)
-  -h, --help          help for a command: interlock <command> --help
+  -h, --help          help for a command: interlocked <command> --help
 
 exit codes:
   0 success   1 the operation failed   2 bad command line
   3 unlink refused (live holders)      4 no object by that name`,
-  ls: `usage: interlock ls [--json]
+  ls: `usage: interlocked ls [--json]
 
-Lists every interlock object on this machine (Linux: the segments in /dev/shm): kind, name, segment
+Lists every interlocked object on this machine (Linux: the segments in /dev/shm): kind, name, segment
 size and, for locks, holders, waiting requests and how many holders or waiters are dead (their
 processes died; the next process that uses the lock recovers them). Locks are read without being
 opened: nothing is attached, recovered or created.`,
-  inspect: `usage: interlock inspect <name> [--json] [--global]
+  inspect: `usage: interlocked inspect <name> [--json] [--global]
 
 Shows one lock's state: the writer and readers (pid, count, since, alive), the requests waiting per
 process, whether a writer died inside (abandoned) and the process slots in use. Exit code 4 if there
 is no lock by that name (nothing is created).`,
-  unlink: `usage: interlock unlink <name> [--kind lock|event|memory] [--force] [--global]
+  unlink: `usage: interlocked unlink <name> [--kind lock|event|memory] [--force] [--global]
 
 Removes a name, so the next open creates a new object; processes that have it open keep using the
 old one. A lock with live holders or waiters is refused (exit code 3) unless --force. --kind is
 needed only when several kinds share the name.`,
-  watch: `usage: interlock watch <name> [--interval <ms>] [--global]
+  watch: `usage: interlocked watch <name> [--interval <ms>] [--global]
 
 Shows a lock's state and refreshes it every --interval ms (default 500) until Ctrl-C.`,
 };
 
 function usage(message: string, command = 'main'): never {
-  throw new CliError(`interlock: ${message}\n\n${HELP[command]}`, Exit.usage);
+  throw new CliError(`interlocked: ${message}\n\n${HELP[command]}`, Exit.usage);
 }
 
 const common = { help: { type: 'boolean', short: 'h' }, global: { type: 'boolean' } } as const;
@@ -85,7 +85,7 @@ function oneName(command: string, positionals: string[]): string {
 
 function requireLock(name: string, global: boolean): LockInfo {
   const info = inspectLock(name, global);
-  if (info === null) throw new CliError(`interlock: no lock named '${name}'`, Exit.notFound);
+  if (info === null) throw new CliError(`interlocked: no lock named '${name}'`, Exit.notFound);
   return info;
 }
 
@@ -98,7 +98,7 @@ function ls(args: string[]): number {
   if (values.help) return help('ls');
   if (!canList) {
     throw new CliError(
-      `interlock ls: ${process.platform} cannot list its named objects; use 'interlock inspect <name>'`,
+      `interlocked ls: ${process.platform} cannot list its named objects; use 'interlocked inspect <name>'`,
       Exit.error,
     );
   }
@@ -142,7 +142,7 @@ function unlink(args: string[]): number {
   if (kindArg !== undefined && !kinds.includes(kindArg as Kind))
     usage(`--kind must be one of ${kinds.join(', ')}`, 'unlink');
   const present = (kindArg ? [kindArg as Kind] : kinds).filter((k) => objectSize(k, name, global) !== null);
-  if (present.length === 0) throw new CliError(`interlock: nothing named '${name}'`, Exit.notFound);
+  if (present.length === 0) throw new CliError(`interlocked: nothing named '${name}'`, Exit.notFound);
   if (present.length > 1) usage(`'${name}' names a ${present.join(' and a ')}: say which with --kind`, 'unlink');
   const kind = present[0]!;
   if (kind === 'lock' && !values.force) {
@@ -150,7 +150,7 @@ function unlink(args: string[]): number {
     const live = holders + waiters - dead;
     if (live > 0) {
       throw new CliError(
-        `interlock: the lock '${name}' has ${live} live holder${live === 1 ? '' : 's'} or waiting process${live === 1 ? '' : 'es'}; not removed (--force removes it anyway)`,
+        `interlocked: the lock '${name}' has ${live} live holder${live === 1 ? '' : 's'} or waiting process${live === 1 ? '' : 'es'}; not removed (--force removes it anyway)`,
         Exit.refused,
       );
     }
@@ -158,7 +158,7 @@ function unlink(args: string[]): number {
   if (!unlinkObject(kind, name, global)) {
     const why =
       process.platform === 'win32' ? ': on Windows a name lives exactly as long as some process has it open' : '';
-    throw new CliError(`interlock: the ${kind} '${name}' was not removed${why}`, Exit.error);
+    throw new CliError(`interlocked: the ${kind} '${name}' was not removed${why}`, Exit.error);
   }
   write(`removed ${kind} '${name}'`);
   return Exit.ok;
@@ -228,7 +228,7 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode;
     }
     if (error instanceof InterlockError) {
-      process.stderr.write(`interlock: ${error.code}: ${error.message}\n`);
+      process.stderr.write(`interlocked: ${error.code}: ${error.message}\n`);
       return error.code === 'ERR_INVALID_NAME' ? Exit.usage : Exit.error;
     }
     throw error;

@@ -1,4 +1,4 @@
-// What the CLI looks at: interlock's named objects on this machine, found without creating any.
+// What the CLI looks at: interlocked's named objects on this machine, found without creating any.
 import { readdirSync } from 'node:fs';
 import { ObjectKind, addon } from '../binding.js';
 import { RwLock, type LockInfo } from '../rwlock.js';
@@ -28,7 +28,7 @@ export interface ObjectEntry {
 /** Where the objects of this machine can be listed: Linux keeps them as files in /dev/shm. */
 export const canList = process.platform === 'linux';
 
-/** Every interlock object on this machine (Linux), sorted by kind then name. */
+/** Every interlocked object on this machine (Linux), sorted by kind then name. */
 export function listObjects(): ObjectEntry[] {
   const out: ObjectEntry[] = [];
   for (const file of readdirSync('/dev/shm')) {

@@ -72,4 +72,4 @@ static Napi::Object InitInterlock(Napi::Env env, Napi::Object exports) {
   return interlock::napi::init(env, exports);
 }
 
-NODE_API_MODULE(interlock, InitInterlock)
+NODE_API_MODULE(interlocked, InitInterlock)

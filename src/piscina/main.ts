@@ -1,4 +1,4 @@
-// The main-thread side of interlock/piscina: runLocked and lockedPool.
+// The main-thread side of interlocked/piscina: runLocked and lockedPool.
 import { InterlockError, LockTimeoutError, invalidArg } from '../errors.js';
 import { abortReason, checkObject, checkSignal } from '../options.js';
 import type {

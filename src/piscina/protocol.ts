@@ -1,4 +1,4 @@
-// The protocol both sides of interlock/piscina share: task states, failure records, spec checks.
+// The protocol both sides of interlocked/piscina share: task states, failure records, spec checks.
 import { invalidArg, type InterlockErrorCode } from '../errors.js';
 import {
   checkName,

@@ -1,4 +1,4 @@
-// The public types of interlock/piscina.
+// The public types of interlocked/piscina.
 import type { LockGuard } from '../lock-guard.js';
 import { type Scope } from '../options.js';
 import { RwLock } from '../rwlock.js';

@@ -1,4 +1,4 @@
-// The Worker side of interlock/piscina: cached handles and lockedTask.
+// The Worker side of interlocked/piscina: cached handles and lockedTask.
 import { InterlockError, invalidArg } from '../errors.js';
 import { type Scope } from '../options.js';
 import { RwLock } from '../rwlock.js';

@@ -3,7 +3,7 @@
 // exception or process.exit() in a Worker, a Worker whose event loop ran out, a process that ended.
 import test from 'ava';
 import { Worker } from 'node:worker_threads';
-import { RwLock } from 'interlock';
+import { RwLock } from 'interlocked';
 import { fixturePath } from '../helpers/agent.js';
 import { Snippet } from '../helpers/snippet.js';
 import { uniqueName, unlinkAll } from '../helpers/names.js';
@@ -49,7 +49,7 @@ for (const end of ['return', 'exit', 'SIGKILL'] as const) {
     const lock = RwLock.open(name);
     t.teardown(() => lock.close());
     const child = new Snippet(`
-      import { RwLock } from 'interlock';
+      import { RwLock } from 'interlocked';
       const guard = await RwLock.open(${JSON.stringify(name)}).write();
       globalThis.keep = guard;
       process.send('held', () => {

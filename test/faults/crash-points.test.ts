@@ -1,7 +1,7 @@
 // Fault injection: a process SIGKILLs itself at a named step of the protocol (INTERLOCK_CRASH_AT)
 // while others contend; the survivors must make progress and mutual exclusion must hold.
 import test from 'ava';
-import { RwLock } from 'interlock';
+import { RwLock } from 'interlocked';
 import { Agent } from '../helpers/agent.js';
 import { uniqueName, unlinkAll } from '../helpers/names.js';
 import { contend, crashed, runFixture } from './helpers.js';

@@ -3,7 +3,7 @@ import test from 'ava';
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, writeSync, closeSync } from 'node:fs';
-import { RwLock } from 'interlock';
+import { RwLock } from 'interlocked';
 import { Agent, fixturePath } from '../helpers/agent.js';
 import { backingFile, isWindows, sleep, uniqueName, unlinkAll } from '../helpers/names.js';
 import { percentile } from './helpers.js';

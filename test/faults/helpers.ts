@@ -1,6 +1,6 @@
 import { execFile, fork } from 'node:child_process';
 import { promisify } from 'node:util';
-import { NamedEvent, SharedMemory } from 'interlock';
+import { NamedEvent, SharedMemory } from 'interlocked';
 import { fixturePath } from '../helpers/agent.js';
 import { sleep } from '../helpers/names.js';
 

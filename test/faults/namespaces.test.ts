@@ -4,7 +4,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { RwLock } from 'interlock';
+import { RwLock } from 'interlocked';
 import { Snippet } from '../helpers/snippet.js';
 import { backingFile, isWindows, sleep, uniqueName, unlinkAll } from '../helpers/names.js';
 
@@ -20,7 +20,7 @@ const namespaced = ['unshare', '--pid', '--fork', '--kill-child=SIGKILL', 'sh', 
 const canUnshare = !isWindows && spawnSync(namespaced[0]!, [...namespaced.slice(1), 'true']).status === 0;
 
 function inNamespace(code: string, env: NodeJS.ProcessEnv = {}): Snippet {
-  return new Snippet(`import { RwLock } from 'interlock';\n${code}`, { wrap: namespaced, env });
+  return new Snippet(`import { RwLock } from 'interlocked';\n${code}`, { wrap: namespaced, env });
 }
 
 (canUnshare ? test : test.skip)(
@@ -106,7 +106,7 @@ function inNamespace(code: string, env: NodeJS.ProcessEnv = {}): Snippet {
         guard?.release();
       } else {
         const opening = new Snippet(`
-          import { RwLock } from 'interlock';
+          import { RwLock } from 'interlocked';
           process.send('opening');
           const started = performance.now();
           const lock = RwLock.open(${JSON.stringify(name)}); // blocks while the initialiser is stalled

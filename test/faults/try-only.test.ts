@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LockManager, RwLock, type LockGuard } from 'interlock';
+import { LockManager, RwLock, type LockGuard } from 'interlocked';
 import { Agent } from '../helpers/agent.js';
 import { isWindows, sleep, uniqueName, unlinkAll, unlinkPrefix } from '../helpers/names.js';
 
@@ -142,7 +142,7 @@ test('a blocking write that goes past a dead writer’s waiting bit leaves the l
     const out = join(tmpdir(), `${name}.strace`);
     const count = (tries: number) => {
       const code = `
-        import { RwLock } from 'interlock';
+        import { RwLock } from 'interlocked';
         const lock = RwLock.open(${JSON.stringify(name)});
         const started = performance.now();
         for (let i = 0; i < ${tries}; i++) if (lock.tryWrite() !== null || lock.tryRead() !== null) process.exit(3);

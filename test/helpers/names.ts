@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { NamedEvent, RwLock, SharedMemory } from 'interlock';
+import { NamedEvent, RwLock, SharedMemory } from 'interlocked';
 
 /** A name no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {

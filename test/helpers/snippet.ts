@@ -1,5 +1,5 @@
 // Child processes that run a few lines of JavaScript given as text (an ES module that can import
-// 'interlock'), for tests whose other process is a small scenario of its own.
+// 'interlocked'), for tests whose other process is a small scenario of its own.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface SnippetOptions {

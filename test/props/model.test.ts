@@ -3,7 +3,7 @@
 // command.
 import test from 'ava';
 import fc from 'fast-check';
-import { RwLock, type LockGuard } from 'interlock';
+import { RwLock, type LockGuard } from 'interlocked';
 import { uniqueName, unlinkAll } from '../helpers/names.js';
 
 interface Model {

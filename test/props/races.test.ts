@@ -2,7 +2,7 @@
 // racing calls run; whatever the order, every promise settles once and nothing stays held.
 import test from 'ava';
 import fc from 'fast-check';
-import { RwLock } from 'interlock';
+import { RwLock } from 'interlocked';
 import { uniqueName, unlinkAll } from '../helpers/names.js';
 
 const settle = <T>(p: Promise<T>) =>

@@ -2,7 +2,7 @@
 // A record's index is its sequence number, taken from a shared atomic counter; a process takes it
 // while holding the lock for `granted` and `released`, so the log is a total order of what happened
 // inside critical sections that trusts no clock.
-import { SharedMemory } from 'interlock';
+import { SharedMemory } from 'interlocked';
 
 export const EVENT_KINDS = [
   'request',

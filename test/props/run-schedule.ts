@@ -1,7 +1,7 @@
 // Executes a schedule in real child processes and returns the recorded history.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { NamedEvent, RwLock, SharedMemory } from 'interlock';
+import { NamedEvent, RwLock, SharedMemory } from 'interlocked';
 import { fixturePath } from '../helpers/agent.js';
 import { uniqueName } from '../helpers/names.js';
 import { Recorder, logSize, readLog, type RawEvent } from './recorder.js';

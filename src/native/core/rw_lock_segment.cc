@@ -37,7 +37,7 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
   segment_ = platform::Segment::open(so);
   const std::string what = "lock '" + o.name + "'";
   if (segment_->size() != kLockSegmentSize) {
-    throw Error(ErrorCode::kIncompatible, what + " exists with a size no interlock lock has");
+    throw Error(ErrorCode::kIncompatible, what + " exists with a size no interlocked lock has");
   }
   layout_ = reinterpret_cast<LockLayout*>(segment_->data());
   LockHeader& h = layout_->header;
@@ -65,7 +65,7 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
     });
   }
   if (h.version != kLockVersion) {
-    throw Error(ErrorCode::kIncompatible, what + " was made by another version of interlock (ABI " +
+    throw Error(ErrorCode::kIncompatible, what + " was made by another version of interlocked (ABI " +
                                               std::to_string(h.version) + ", this is " + std::to_string(kLockVersion) +
                                               ")");
   }

@@ -136,7 +136,7 @@ std::unique_ptr<NativeEvent> NativeEvent::open(const EventOptions& o) {
   so.exact_size = true;
   auto segment = Segment::open(so);
   if (segment->size() != kEventSegmentSize) {
-    throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists but is not an interlock event");
+    throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists but is not an interlocked event");
   }
   auto* layout = reinterpret_cast<EventLayout*>(segment->data());
   bool created = initialise_once(*segment, layout->header.init_word, layout->header.magic, kEventMagic, "'" + o.os_name + "'", [&] {
@@ -145,7 +145,7 @@ std::unique_ptr<NativeEvent> NativeEvent::open(const EventOptions& o) {
     layout->word.store(o.initial_state ? 1u : 0u, std::memory_order_relaxed);
   });
   if (layout->header.version != kEventVersion) {
-    throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' was made by another version of interlock");
+    throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' was made by another version of interlocked");
   }
   return std::make_unique<LinuxEvent>(std::move(segment), created);
 }

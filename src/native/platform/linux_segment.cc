@@ -208,7 +208,7 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
     size = existing_size(fd, o.os_name);
     if (o.exact_size && static_cast<size_t>(size) != o.size) {
       throw Error(ErrorCode::kIncompatible, "'" + o.os_name + "' exists with a size (" + std::to_string(size) +
-                                                " bytes) that no interlock object of this kind has");
+                                                " bytes) that no interlocked object of this kind has");
     }
     if (static_cast<size_t>(size) < o.size) {
       throw Error(ErrorCode::kSizeMismatch, "'" + o.os_name + "' exists with " + std::to_string(size) +

@@ -43,11 +43,11 @@ bool initialise_once(Segment& segment, std::atomic<uint64_t>& init_word, std::at
     uint64_t w = init_word.load(std::memory_order_acquire);
     uint32_t m = magic.load(std::memory_order_acquire);
     if (w == kInitReady) {
-      if (m != expected_magic) throw Error(ErrorCode::kIncompatible, what + " exists but is not an interlock object");
+      if (m != expected_magic) throw Error(ErrorCode::kIncompatible, what + " exists but is not an interlocked object");
       return false;
     }
     if (m != 0 && m != expected_magic) {
-      throw Error(ErrorCode::kIncompatible, what + " exists but is not an interlock object");
+      throw Error(ErrorCode::kIncompatible, what + " exists but is not an interlocked object");
     }
     // Hold first, then claim: a claimed word whose hold is free is always a dead initialiser's.
     if ((w == 0 || initialiser_dead(segment, w)) && segment.try_hold(kInitHoldIndex)) {

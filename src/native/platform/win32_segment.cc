@@ -89,7 +89,7 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
   if (!created) {
     if (o.exact_size && size != o.size) {
       throw Error(ErrorCode::kIncompatible, what + " exists with a size (" + std::to_string(size) +
-                                                " bytes) that no interlock object of this kind has");
+                                                " bytes) that no interlocked object of this kind has");
     }
     if (size < o.size) {
       throw Error(ErrorCode::kSizeMismatch, what + " exists with " + std::to_string(size) + " bytes, fewer than the " +
