@@ -13,7 +13,7 @@ for (const [file, expected] of [
   ['rwlock.ts', /count = 1000 \(expected 1000\)/],
   ['named-event.mjs', /= 10 \(expected 10\)/],
   ['locks-request.mjs', /30 lines in 10 whole blocks: true; lock now free/],
-  ['piscina/main.mjs', /total = 820 \(expected 820\)/],
+  ['piscina/main.mjs', /total = 820 \(expected 820\)\naborted task: AbortError; afterwards 0 waiting, writer none/],
 ] as const) {
   test(`examples/${file}`, async (t) => {
     const path = file.endsWith('.ts') ? built(file.replace(/\.ts$/, '.js')) : example(file);

@@ -21,15 +21,24 @@ await Promise.all(runs);
 const total = await runLocked(pool, spec('read'));
 console.log(`total = ${total} (expected ${(40 * 41) / 2})`);
 
-// An abort reaches the lock wait inside the Worker: nothing stays held or queued.
+// An abort reaches the lock wait inside the Worker: while this process holds the write lock the
+// task waits for it in its Worker; the abort ends that wait, and nothing stays held or queued.
+const lock = RwLock.open(name);
+const held = await lock.write();
 const controller = new AbortController();
 const blocked = runLocked(pool, spec('write', 1000), { signal: controller.signal });
-setTimeout(() => controller.abort(), 10);
+while (lock.inspect().waiting.writers === 0) await new Promise((r) => setTimeout(r, 5));
+controller.abort();
 const outcome = await blocked.then(
   () => 'ran',
   (e) => e.name,
 );
-console.log(`aborted task: ${outcome}`);
+held.release();
+const { waiting, writer } = lock.inspect();
+console.log(
+  `aborted task: ${outcome}; afterwards ${waiting.writers} waiting, writer ${writer === null ? 'none' : writer.pid}`,
+);
+lock.close();
 await pool.destroy();
 memory.close();
 SharedMemory.unlink(name);
