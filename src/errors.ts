@@ -16,9 +16,9 @@ export type InterlockErrorCode =
   | 'ERR_SYSTEM';
 
 export interface InterlockErrorOptions {
-  cause?: unknown;
-  errno?: number;
-  syscall?: string;
+  cause?: unknown | undefined;
+  errno?: number | undefined;
+  syscall?: string | undefined;
 }
 
 /** The one error class of the library: check `code`, never the message. */

@@ -1,12 +1,12 @@
 import { InterlockError } from './errors.js';
 
-/** What a guard needs from the lock that granted it. */
+/** @internal What a guard needs from the lock that granted it. */
 export interface GuardOwner {
   readonly name: string;
-  readonly closed: boolean;
-  releaseGuard(guardId: number): void;
-  downgradeGuard(guardId: number): void;
-  markConsistentGuard(guardId: number): void;
+  closed(): boolean;
+  release(guardId: number): void;
+  downgrade(guardId: number): void;
+  markConsistent(guardId: number): void;
 }
 
 /**
@@ -35,27 +35,27 @@ export class LockGuard implements Disposable, AsyncDisposable {
 
   /** True once released, or once the lock handle that granted it was closed. */
   get released(): boolean {
-    return this.#released || this.#owner.closed;
+    return this.#released || this.#owner.closed();
   }
 
   /** Gives the lock back. Idempotent. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#owner.releaseGuard(this.#id);
+    this.#owner.release(this.#id);
   }
 
   /** Turns a write guard into a read guard without letting any writer in between. */
   downgrade(): void {
     this.#requireWrite('downgrade');
-    this.#owner.downgradeGuard(this.#id);
+    this.#owner.downgrade(this.#id);
     this.#mode = 'read';
   }
 
   /** Declares the protected data repaired: later holders no longer see `abandoned`. */
   markConsistent(): void {
     this.#requireWrite('markConsistent');
-    this.#owner.markConsistentGuard(this.#id);
+    this.#owner.markConsistent(this.#id);
   }
 
   [Symbol.dispose](): void {

@@ -39,22 +39,22 @@ export interface LockManagerSnapshot {
 
 export interface LockRequestOptions {
   /** `'exclusive'` (default): one holder; `'shared'`: any number of shared holders. */
-  mode?: LockMode;
+  mode?: LockMode | undefined;
   /** Calls the callback with `null` instead of waiting when the lock cannot be granted at once. */
-  ifAvailable?: boolean;
+  ifAvailable?: boolean | undefined;
   /** Not supported: a lock another process holds cannot be taken from it. Only `false` is accepted. */
-  steal?: false;
+  steal?: false | undefined;
   /** Aborts the request while it waits; it then rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Milliseconds to wait (an interlocked extension); then rejects with `LockTimeoutError`. */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 export interface LockManagerOptions {
   /** Prepended to every name on the OS side: 0 to 100 characters of `[A-Za-z0-9._-]`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /** Windows namespace of the locks; ignored on POSIX. Default `'local'`. */
-  scope?: Scope;
+  scope?: Scope | undefined;
 }
 
 export type LockGrantedCallback<T> = (lock: Lock | null) => T | Promise<T>;

@@ -19,12 +19,12 @@ export interface NamedEventOptions extends CommonOptions {
    * waiter. Fixed by the creator: given when opening an existing event of the other type, it fails
    * with `ERR_INCOMPATIBLE`.
    */
-  manualReset?: boolean;
+  manualReset?: boolean | undefined;
   /**
    * Whether the event starts set, if this call creates it (default `false`). An existing event keeps
    * its state; `created` tells which happened.
    */
-  initialState?: boolean;
+  initialState?: boolean | undefined;
 }
 
 const OPEN_KEYS = ['manualReset', 'initialState', ...COMMON_KEYS] as const;

@@ -6,15 +6,15 @@ export type Scope = 'local' | 'global';
 /** Options every `open()` takes. */
 export interface CommonOptions {
   /** Windows namespace (`Local\` or `Global\`); ignored on POSIX. Default `'local'`. */
-  scope?: Scope;
+  scope?: Scope | undefined;
   /** POSIX permission bits of a created object. Default `0o600`. */
-  mode?: number;
+  mode?: number | undefined;
 }
 
 export interface AcquireOptions {
   /** Milliseconds to wait; default `Infinity`. `0` fails at once unless the lock is free. */
-  timeout?: number;
-  signal?: AbortSignal;
+  timeout?: number | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export const DEFAULT_MODE = 0o600;

@@ -28,7 +28,7 @@ export interface RwLockOptions extends CommonOptions {
    * Process slots, fixed by whoever creates the lock (1 to 1024; 64 when the creator gives none).
    * Given when opening an existing lock, it must match: otherwise `ERR_INCOMPATIBLE`.
    */
-  maxProcesses?: number;
+  maxProcesses?: number | undefined;
 }
 
 export interface Holder {
@@ -87,16 +87,27 @@ const OPEN_KEYS = ['maxProcesses', ...COMMON_KEYS] as const;
  * A reader/writer lock shared by every process and thread that opens the same name. Writers are
  * preferred; waits run on a native waiter thread, never on the event loop or the libuv threadpool.
  */
-export class RwLock implements Disposable, GuardOwner {
+export class RwLock implements Disposable {
   readonly name: string;
   #handle: NativeRwLock | null;
   readonly #pending = new Map<number, (error: unknown) => void>();
   #held = 0; // guards of this handle not yet released
   #holdingIndex = -1; // where this lock is in `holding` while #held > 0
+  readonly #owner: GuardOwner;
 
   private constructor(name: string, handle: NativeRwLock) {
     this.name = name;
     this.#handle = handle;
+    // What this lock's guards call back into: not part of the lock's public surface.
+    this.#owner = {
+      name,
+      closed: () => this.#handle === null,
+      release: (guardId) => {
+        if (this.#handle?.release(guardId) === true && --this.#held === 0) this.#unhold();
+      },
+      downgrade: (guardId) => this.#native().downgrade(guardId),
+      markConsistent: (guardId) => this.#native().markConsistent(guardId),
+    };
   }
 
   static open(name: string, options?: RwLockOptions): RwLock {
@@ -153,13 +164,16 @@ export class RwLock implements Disposable, GuardOwner {
     return this.#with('write', fn, options);
   }
 
+  /** The lock's state: holders (with pids, counts, liveness), waiting requests, abandoned, slots. */
   inspect(): LockInfo {
     return lockInfo(this.name, this.#native().inspect());
   }
 
   /**
-   * @internal An existing lock's state without opening it (no process slot is taken and nothing is
-   * recovered, so dead holders show as dead); null when there is no lock by that name.
+   * An existing lock's state, looked at without opening it: no process slot is taken, nothing is
+   * recovered (dead holders show with `alive: false`), nothing is created or written (the segment is
+   * mapped read-only). Null when there is no lock of that name. For monitoring tools; the
+   * `interlocked` command line uses it.
    */
   static peek(name: string, options?: Pick<CommonOptions, 'scope'>): LockInfo | null {
     checkName(name);
@@ -184,21 +198,6 @@ export class RwLock implements Disposable, GuardOwner {
     this.close();
   }
 
-  /** @internal */
-  releaseGuard(guardId: number): void {
-    if (this.#handle?.release(guardId) === true && --this.#held === 0) this.#unhold();
-  }
-
-  /** @internal */
-  downgradeGuard(guardId: number): void {
-    this.#native().downgrade(guardId);
-  }
-
-  /** @internal */
-  markConsistentGuard(guardId: number): void {
-    this.#native().markConsistent(guardId);
-  }
-
   #native(): NativeRwLock {
     if (this.#handle === null) throw new InterlockError('ERR_CLOSED', `the lock '${this.name}' is closed`);
     return this.#handle;
@@ -207,7 +206,7 @@ export class RwLock implements Disposable, GuardOwner {
   /** A guard for a grant (token: guardId * 2 + abandoned); the handle now holds something. */
   #guard(mode: Mode, token: number): LockGuard {
     if (this.#held++ === 0) this.#holdingIndex = holding.push(this) - 1;
-    return new LockGuard(this, mode, token);
+    return new LockGuard(this.#owner, mode, token);
   }
 
   // O(1) and allocation-free (this runs on every uncontended acquire/release): the last entry

@@ -22,9 +22,9 @@ export interface SharedMemoryOptions extends CommonOptions {
    * an existing segment with a larger size fails. A new segment's pages are reserved at creation:
    * no room is `ERR_NO_SPACE` then, never a crash on first write.
    */
-  size?: number;
+  size?: number | undefined;
   /** `true` (default): open or create; `'exclusive'`: create, fail if it exists; `false`: open only. */
-  create?: boolean | 'exclusive';
+  create?: boolean | 'exclusive' | undefined;
 }
 
 /**

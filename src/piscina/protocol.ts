@@ -21,7 +21,10 @@ export const ABORTED = 4;
 
 export const TAG = '__interlockPiscinaFailure';
 
-/** @internal What the Worker returns instead of throwing when the run came from `runLocked`. */
+/**
+ * What the Worker returns instead of throwing when the run came from `runLocked`, which turns it back
+ * into the error (a plain `pool.run` of a locked task gets the error thrown, as Piscina gives it).
+ */
 export type LockedFailure =
   | { [TAG]: 1; kind: 'aborted' }
   | {

@@ -12,9 +12,9 @@ export interface LockedMemorySpec {
   /** Name of the SharedMemory segment. */
   name: string;
   /** Bytes; needed to create the segment. A cached mapping smaller than this fails with ERR_SIZE_MISMATCH. */
-  size?: number;
+  size?: number | undefined;
   /** `true` (default): open or create; `false`: open an existing segment only (ERR_NOT_FOUND otherwise). */
-  create?: boolean;
+  create?: boolean | undefined;
 }
 
 /** What a locked task asks for: a lock, a mode, optional memory, and the task's own data. */
@@ -24,16 +24,16 @@ export interface LockedTaskSpec<In> {
   mode: LockMode;
   /** The task's own input, passed to the body as `data` (structured-cloned, as any Piscina task). */
   data: In;
-  memory?: LockedMemorySpec;
+  memory?: LockedMemorySpec | undefined;
   /** Milliseconds to wait for the lock (default Infinity); past it the run rejects with ERR_LOCK_TIMEOUT. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Windows namespace of the lock and memory (ignored on POSIX). Default `'local'`. */
-  scope?: Scope;
+  scope?: Scope | undefined;
   /**
    * `maxProcesses` for the lock if this task creates it; given for an existing lock, it must match
    * (`ERR_INCOMPATIBLE` otherwise), as with `RwLock.open`.
    */
-  maxProcesses?: number;
+  maxProcesses?: number | undefined;
 }
 
 /** The message that reaches the Worker: a spec plus the abort channel that `runLocked` adds. */
@@ -78,26 +78,26 @@ export interface PoolLike {
 }
 
 export interface PoolRunOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Piscina's own Transferable type
-  transferList?: readonly any[];
-  filename?: string | null;
-  name?: string | null;
+  transferList?: readonly any[] | undefined;
+  filename?: string | null | undefined;
+  name?: string | null | undefined;
 }
 
 export interface RunLockedOptions {
   /** Aborts the run: a queued task is dropped, a lock wait is cancelled in the Worker. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * What an abort does once the body holds the lock: `'terminate'` (default, Piscina's behaviour)
    * lets Piscina terminate the Worker, which gives the lock back; `'signal'` only aborts the body's
    * `signal` and keeps the Worker, releasing the lock when the body returns.
    */
-  whileHeld?: 'terminate' | 'signal';
+  whileHeld?: 'terminate' | 'signal' | undefined;
   /** Passed to `pool.run`. */
-  transferList?: PoolRunOptions['transferList'];
+  transferList?: PoolRunOptions['transferList'] | undefined;
   /** Passed to `pool.run`: the Worker file (when it is not the pool's default). */
-  filename?: string | null;
+  filename?: string | null | undefined;
   /** Passed to `pool.run`: the exported name of the task (default `'default'`). */
-  name?: string | null;
+  name?: string | null | undefined;
 }
