@@ -32,6 +32,7 @@ const allowed = [
   /^README\.md$/,
   /^LICENSE$/,
   /^binding\.gyp$/,
+  /^install\.cjs$/,
   /^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)$/,
   /^prebuilds\/(linux-x64|win32-x64)\/interlocked\.[a-z.]*node$/,
   /^src\/native\/.+\.(cc|h)$/,
@@ -43,6 +44,7 @@ for (const required of [
   'README.md',
   'LICENSE',
   'binding.gyp',
+  'install.cjs',
   'dist/index.js',
   'dist/index.d.ts',
   'dist/index.js.map',
@@ -92,7 +94,7 @@ if (install.status !== 0) console.log(install.stdout, install.stderr);
 check(install.status === 0, 'npm install of the tarball, without a compiler');
 check(!existsSync(join(project, 'node_modules', 'interlocked', 'build')), 'nothing was built on install');
 
-for (const f of ['esm.mjs', 'cjs.cjs', 'consumer.ts', 'tsconfig.json']) {
+for (const f of ['esm.mjs', 'cjs.cjs', 'unsupported.mjs', 'consumer.ts', 'tsconfig.json']) {
   cpSync(join(root, 'scripts', 'package-consumers', f), join(project, f));
 }
 const runNode = (file) =>
@@ -103,6 +105,37 @@ const esm = runNode('esm.mjs');
 check(esm.status === 0 && esm.stdout.includes('esm ok'), `ESM consumer${esm.status ? `: ${esm.stderr}` : ''}`);
 const cjs = runNode('cjs.cjs');
 check(cjs.status === 0 && cjs.stdout.includes('cjs ok'), `CommonJS consumer${cjs.status ? `: ${cjs.stderr}` : ''}`);
+
+// Elsewhere (faked by a preload): the install script builds nothing and exits 0, the package
+// imports, and native objects throw ERR_UNSUPPORTED_PLATFORM.
+for (const [platform, arch] of [
+  ['darwin', 'arm64'],
+  ['freebsd', 'x64'],
+]) {
+  const fake = `data:text/javascript,Object.defineProperty(process,'platform',{value:'${platform}'});Object.defineProperty(process,'arch',{value:'${arch}'})`;
+  const script = spawnSync(
+    process.execPath,
+    ['--import', fake, join(project, 'node_modules', 'interlocked', 'install.cjs')],
+    {
+      cwd: project,
+      env: bare,
+      encoding: 'utf8',
+    },
+  );
+  check(
+    script.status === 0 && /no native support for/.test(script.stderr),
+    `the install script on ${platform}-${arch} builds nothing and succeeds${script.status ? `: ${script.stderr}` : ''}`,
+  );
+  const use = spawnSync(process.execPath, ['--import', fake, 'unsupported.mjs'], {
+    cwd: project,
+    env: bare,
+    encoding: 'utf8',
+  });
+  check(
+    use.status === 0 && use.stdout.includes('unsupported ok'),
+    `on ${platform}-${arch} it imports and throws ERR_UNSUPPORTED_PLATFORM${use.status ? `: ${use.stderr}` : ''}`,
+  );
+}
 
 // The TypeScript consumer checks against the installed package's .d.ts with this project's
 // compiler and Node types.

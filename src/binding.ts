@@ -1,7 +1,8 @@
 // The only module that loads the addon. Everything else talks to it through these types.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { nativeError } from './errors.js';
+import { InterlockError, nativeError } from './errors.js';
+import { SUPPORTED_TARGETS, currentTarget, isGlibc, isSupportedPlatform } from './platform-support.js';
 
 export const enum Status {
   Granted = 0,
@@ -105,13 +106,48 @@ interface Addon {
 }
 
 const require = createRequire(import.meta.url);
-const loadBinding = require('node-gyp-build') as (dir: string) => unknown;
-// INTERLOCK_ADDON: the path of another build of the addon to load (the sanitizer runs of the test
-// suite use it); otherwise the local build, then the prebuild for this platform.
-const override = process.env.INTERLOCK_ADDON;
-export const addon = (
-  override ? require(override) : loadBinding(fileURLToPath(new URL('..', import.meta.url)))
-) as Addon;
+
+// An addon whose every use throws `error`: importing the package never fails, the first use of a
+// native object does, with a typed error that says why.
+function unavailable(error: InterlockError): Addon {
+  return new Proxy({} as Addon, {
+    get() {
+      throw error;
+    },
+  });
+}
+
+function load(): Addon {
+  // INTERLOCK_ADDON: the path of another build of the addon to load (the sanitizer runs of the test
+  // suite use it); otherwise the local build, then the prebuild for this platform.
+  const override = process.env.INTERLOCK_ADDON;
+  if (override) return require(override) as Addon;
+  const unsupported = (cause?: unknown) =>
+    new InterlockError(
+      'ERR_UNSUPPORTED_PLATFORM',
+      `interlocked has no native support for ${currentTarget()} (supported: ${SUPPORTED_TARGETS.join(', ')}); ` +
+        'its locks, events and shared memory need it. On a supported system, npm install --build-from-source ' +
+        'builds the addon from the sources in the package.',
+      cause === undefined ? {} : { cause },
+    );
+  if (!isSupportedPlatform()) return unavailable(unsupported());
+  try {
+    const loadBinding = require('node-gyp-build') as (dir: string) => unknown;
+    return loadBinding(fileURLToPath(new URL('..', import.meta.url))) as Addon;
+  } catch (cause) {
+    // The prebuilds are for glibc: on musl (Alpine) nothing matches, and that is the platform's doing.
+    if (process.platform === 'linux' && !isGlibc()) return unavailable(unsupported(cause));
+    return unavailable(
+      new InterlockError(
+        'ERR_SYSTEM',
+        `the native addon of interlocked could not be loaded on ${currentTarget()}: ${(cause as Error).message}`,
+        { cause },
+      ),
+    );
+  }
+}
+
+export const addon = load();
 
 const pending = new Map<number, Completion>();
 
@@ -127,7 +163,7 @@ export function forgetRequest(requestId: number): void {
 
 // Returns whether the completion was taken: one nobody waits for any more (closed, aborted) gives
 // back natively what it carries (a lock grant, a consumed auto-reset signal).
-addon.setCallbacks((requestId, status, token) => {
+function dispatch(requestId: number, status: Status, token: number): boolean {
   const completion = pending.get(requestId);
   if (completion === undefined) return false;
   pending.delete(requestId);
@@ -140,4 +176,10 @@ addon.setCallbacks((requestId, status, token) => {
     });
   }
   return true;
-}, nativeError);
+}
+
+try {
+  addon.setCallbacks(dispatch, nativeError);
+} catch {
+  // No addon here (unsupported platform, or it failed to load): its first use says why.
+}

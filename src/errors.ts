@@ -10,6 +10,7 @@ export type InterlockErrorCode =
   | 'ERR_TOO_MANY_PROCESSES'
   | 'ERR_TOO_MANY_GUARDS'
   | 'ERR_NO_SPACE'
+  | 'ERR_UNSUPPORTED_PLATFORM'
   | 'ERR_CLOSED'
   | 'ERR_NOT_HELD'
   | 'ERR_PERMISSION'
