@@ -51,6 +51,7 @@ export interface NativeLockInfo {
   abandoned: boolean;
   maxProcesses: number;
   processes: number;
+  liveProcesses: number;
 }
 
 export interface NativeNamedEvent {
@@ -86,7 +87,10 @@ interface Addon {
   ): void;
   unlink(kind: ObjectKind, name: string, global: boolean): boolean;
   objectSize(kind: ObjectKind, name: string, global: boolean): number | null;
+  /** Whether some process has the object open for use; null when there is none. */
+  objectInUse(kind: ObjectKind, name: string, global: boolean): boolean | null;
   peekLock(name: string, global: boolean): NativeLockInfo | null;
+  peekEvent(name: string, global: boolean): { manualReset: boolean; set: boolean } | null;
   RwLockHandle: new (name: string, maxProcesses: number, mode: number, global: boolean) => NativeRwLock;
   NamedEventHandle: new (
     name: string,

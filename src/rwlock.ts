@@ -52,6 +52,8 @@ export interface LockInfo {
   /** The process slots of this lock, and how many are attached now. */
   maxProcesses: number;
   processes: number;
+  /** Of those, the ones alive (a dead one's slot is taken back by the next process that recovers). */
+  liveProcesses: number;
 }
 
 type Mode = 'read' | 'write';
@@ -70,6 +72,7 @@ function lockInfo(name: string, info: NativeLockInfo): LockInfo {
     abandoned: info.abandoned,
     maxProcesses: info.maxProcesses,
     processes: info.processes,
+    liveProcesses: info.liveProcesses,
   };
 }
 

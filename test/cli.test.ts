@@ -2,9 +2,9 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NamedEvent, RwLock, SharedMemory } from 'interlocked';
+import { LockManager, NamedEvent, RwLock, SharedMemory } from 'interlocked';
 import { Agent } from './helpers/agent.js';
-import { isWindows, sleep, uniqueName, unlinkAll } from './helpers/names.js';
+import { backingFile, isWindows, sleep, uniqueName, unlinkAll, unlinkPrefix } from './helpers/names.js';
 
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -71,7 +71,7 @@ test('inspect: the holder as a table and as JSON; a missing lock exits 4 and is 
   const missing = uniqueName('cli-missing');
   const r = run('inspect', missing);
   t.is(r.code, 4);
-  t.regex(r.stderr, /no lock named/);
+  t.regex(r.stderr, /nothing named '.*' \(no lock, event or shared memory\)/);
   t.is(RwLock.peek(missing), null, 'inspect created nothing');
 });
 
@@ -247,5 +247,138 @@ test('watch: refreshes until SIGINT, then exits 0; a missing lock exits 4', asyn
     t.throws(() => RwLock.peek(empty), { code: 'ERR_INCOMPATIBLE' });
     t.not(run('inspect', empty).code, 0);
     t.is(statSync(backingFile('lock', empty)).size, 0, 'the empty segment was not sized');
+  },
+);
+
+test('--version, and an unknown command gets one line with the commands, not the whole help', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
+  for (const flag of ['--version', '-v', 'version']) {
+    const r = run(flag);
+    t.is(r.code, 0, flag);
+    t.is(r.stdout.trim(), version);
+  }
+  const r = run('lss');
+  t.is(r.code, 2);
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.regex(r.stderr, /unknown command 'lss' \(commands: ls, inspect, watch, unlink, prune; see interlocked --help\)/);
+});
+
+test('inspect and watch events and shared memory too; --kind picks one of a shared name', async (t) => {
+  const name = uniqueName('cli-kinds');
+  t.teardown(() => unlinkAll(name));
+  const event = NamedEvent.open(name, { manualReset: false });
+  t.teardown(() => event.close());
+  event.set();
+  const memory = SharedMemory.open(name, { size: 12288 });
+  t.teardown(() => memory.close());
+  t.is(run('inspect', name).code, 2, 'an event and a memory share the name: --kind needed');
+  const e = run('inspect', name, '--kind', 'event');
+  t.is(e.code, 0, e.stderr);
+  t.regex(e.stdout, new RegExp(`event '${name}'\\n\\s+type\\s+auto-reset\\n\\s+state\\s+set`));
+  t.true(event.isSet(), 'looking consumed nothing');
+  t.like(JSON.parse(run('inspect', name, '--kind', 'event', '--json').stdout), { manualReset: false, set: true });
+  const m = run('inspect', name, '--kind', 'memory');
+  t.is(m.code, 0, m.stderr);
+  t.regex(m.stdout, /size\s+12 KiB \(12288 bytes\)/);
+  if (!isWindows) t.regex(m.stdout, new RegExp(`used by\\s+pid ${process.pid}`));
+  const missing = run('inspect', name, '--kind', 'lock');
+  t.is(missing.code, 4);
+});
+
+test('LockManager locks show under the names their programs used, and inspect and unlink take them', async (t) => {
+  const prefix = `${uniqueName('cli-lm')}.`;
+  t.teardown(() => unlinkPrefix(prefix));
+  const manager = new LockManager({ prefix });
+  let release!: () => void;
+  const held = manager.request('user:42', () => new Promise<void>((resolve) => (release = resolve)));
+  await sleep(20);
+  const shown = `${prefix}user:42`;
+  if (!isWindows) {
+    const rows = JSON.parse(run('ls', '--json').stdout) as Array<{ name: string; managerName?: string }>;
+    const row = rows.find((r) => r.managerName === shown);
+    t.is(row?.name, manager.lockName('user:42'));
+    t.regex(run('ls').stdout, new RegExp(`lock\\s+${shown.replace(/[.]/g, '\\.')}\\s+68 KiB\\s+writer ${process.pid}`));
+  }
+  const inspect = run('inspect', shown);
+  t.is(inspect.code, 0, inspect.stderr);
+  t.regex(inspect.stdout, new RegExp(`writer\\s+pid ${process.pid} \\(alive`));
+  release();
+  await held;
+  if (!isWindows) {
+    const removed = run('unlink', shown);
+    t.is(removed.code, 0, removed.stderr);
+    t.is(RwLock.peek(manager.lockName('user:42')), null);
+  }
+});
+
+// /dev/shm, /proc and file modes: Linux.
+(isWindows ? test.skip : test)('prune removes what no live process uses and keeps the rest, saying why', async (t) => {
+  const dead = uniqueName('prune-dead');
+  const live = uniqueName('prune-live');
+  const unused = uniqueName('prune-unused');
+  const open = uniqueName('prune-open');
+  const child = uniqueName('prune-child');
+  for (const n of [dead, live, unused, open, child]) t.teardown(() => unlinkAll(n));
+  const victim = await Agent.start();
+  await victim.call('acquire', { lock: dead, mode: 'write', key: 'w' });
+  await victim.call('openEvent', { event: dead }); // an event its only user leaves behind too
+  await victim.kill();
+  const liveLock = RwLock.open(live);
+  t.teardown(() => liveLock.close());
+  SharedMemory.open(unused, { size: 4096 }).close();
+  const openMemory = SharedMemory.open(open, { size: 4096 });
+  t.teardown(() => openMemory.close());
+  const user = await Agent.start(); // another live process uses an event
+  t.teardown(() => user.stop());
+  await user.call('openEvent', { event: child });
+
+  type Row = { kind: string; name: string; action: string; removed: boolean; why: string };
+  const byName = (rows: Row[], n: string, kind: string) => rows.find((r) => r.name === n && r.kind === kind);
+  const dry = JSON.parse(run('prune', '--dry-run', '--json').stdout) as Row[];
+  t.like(byName(dry, dead, 'lock'), { action: 'would remove', removed: false, why: 'unused' });
+  t.not(RwLock.peek(dead), null, 'a dry run removes nothing');
+
+  const r = run('prune', '--json');
+  t.is(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as Row[];
+  t.like(byName(rows, dead, 'lock'), { removed: true }, 'the lock whose only process died');
+  t.like(byName(rows, dead, 'event'), { removed: true });
+  t.like(byName(rows, unused, 'memory'), { removed: true });
+  t.like(byName(rows, live, 'lock'), { removed: false, why: 'in use: a live process has it open' });
+  t.like(byName(rows, open, 'memory'), { removed: false });
+  t.like(byName(rows, child, 'event'), { removed: false });
+  t.is(RwLock.peek(dead), null);
+  t.not(RwLock.peek(live), null);
+  t.throws(() => SharedMemory.open(unused, { create: false }), { code: 'ERR_NOT_FOUND' });
+  t.regex(run('prune', '--dry-run').stdout, /\d+ would be removed, \d+ kept/);
+});
+
+(isWindows ? test.skip : test)(
+  'ls shows what it cannot read (another user’s objects) instead of failing',
+  async (t) => {
+    const { chmodSync } = await import('node:fs');
+    const { spawnSync } = await import('node:child_process');
+    const name = uniqueName('cli-private');
+    t.teardown(() => unlinkAll(name));
+    const memory = SharedMemory.open(name, { size: 4096, mode: 0o600 });
+    t.teardown(() => memory.close());
+    const asNobody = process.getuid?.() === 0;
+    if (!asNobody) chmodSync(backingFile('mem', name), 0o000);
+    const r = spawnSync(process.execPath, [cli, 'ls', '--json'], {
+      encoding: 'utf8',
+      ...(asNobody ? { uid: 65534, gid: 65534 } : {}),
+    });
+    if (asNobody && r.status !== 0 && /EACCES|permission denied/i.test(r.stderr) && !r.stderr.includes('interlocked')) {
+      t.log('skipped: the unprivileged user (65534) cannot read this checkout');
+      t.pass();
+      return;
+    }
+    t.is(r.status, 0, r.stderr);
+    const row = (JSON.parse(r.stdout) as Array<{ name: string; kind: string; error?: string }>).find(
+      (x) => x.name === name && x.kind === 'memory',
+    );
+    t.is(row?.error, 'not readable (permission denied)');
   },
 );

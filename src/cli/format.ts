@@ -1,10 +1,10 @@
 // Plain-text tables for the CLI.
 import type { Holder, LockInfo } from '../rwlock.js';
-import type { HolderSummary, ObjectEntry } from './objects.js';
+import type { EventState, HolderSummary, ObjectEntry } from './objects.js';
 
 export interface ListRow extends ObjectEntry, Partial<HolderSummary> {
   lock?: LockInfo;
-  error?: string;
+  event?: EventState;
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -29,21 +29,28 @@ function holderText(h: Holder): string {
   return `pid ${h.pid}${h.count > 1 ? ` x${h.count}` : ''} (${h.alive ? 'alive' : 'DEAD'}${since})`;
 }
 
+function eventText(e: EventState): string {
+  return `${e.set ? 'set' : 'not set'} (${e.manualReset ? 'manual' : 'auto'}-reset)`;
+}
+
 export function formatList(rows: ListRow[]): string {
   if (rows.length === 0) return 'no interlocked objects on this machine';
   return table(
     ['KIND', 'NAME', 'SIZE', 'HOLDERS', 'WAITERS', 'DEAD'],
     rows.map((r) => {
-      if (r.kind !== 'lock') return [r.kind, r.name, formatBytes(r.size), '-', '-', '-'];
-      if (r.error !== undefined || !r.lock)
-        return [r.kind, r.name, formatBytes(r.size), `? (${r.error ?? 'unknown'})`, '?', '?'];
+      const name = r.managerName ?? r.name;
+      const size = r.size === null ? '?' : formatBytes(r.size);
+      if (r.error !== undefined) return [r.kind, name, size, r.error, '?', '?'];
+      if (r.kind === 'event' && r.event) return [r.kind, name, size, eventText(r.event), '-', '-'];
+      if (r.kind !== 'lock') return [r.kind, name, size, '-', '-', '-'];
+      if (!r.lock) return [r.kind, name, size, '? (unknown)', '?', '?'];
       const info = r.lock;
       const holders = info.writer
         ? `writer ${info.writer.pid}`
         : info.readers.length > 0
           ? `${info.readers.length} reader${info.readers.length > 1 ? 's' : ''} (${info.readers.map((h) => h.pid).join(', ')})`
           : 'free';
-      return [r.kind, r.name, formatBytes(r.size), holders, String(r.waiters ?? 0), r.dead ? `${r.dead} dead` : 'no'];
+      return [r.kind, name, size, holders, String(r.waiters ?? 0), r.dead ? `${r.dead} dead` : 'no'];
     }),
   );
 }
@@ -65,10 +72,36 @@ export function formatInspect(info: LockInfo): string {
         : 'none',
     ],
     ['abandoned', info.abandoned ? 'yes: a writer died inside; the data may be torn' : 'no'],
-    ['processes', `${info.processes} of ${info.maxProcesses} slots attached`],
+    [
+      'processes',
+      `${info.processes} of ${info.maxProcesses} slots attached` +
+        (info.liveProcesses < info.processes ? ` (${info.processes - info.liveProcesses} of them dead)` : ''),
+    ],
   ];
-  // Multi-line values continue under their column.
-  const lines = [`lock '${info.name}'`];
+  return block(`lock '${info.name}'`, rows);
+}
+
+export function formatEvent(name: string, e: EventState): string {
+  return block(`event '${name}'`, [
+    ['type', e.manualReset ? 'manual-reset' : 'auto-reset'],
+    ['state', e.set ? 'set' : 'not set'],
+  ]);
+}
+
+export function formatMemory(name: string, size: number, users?: { pids: number[]; unreadable: number }): string {
+  const rows = [['size', `${formatBytes(size)} (${size} bytes)`]];
+  if (users) rows.push(['used by', usersText(users)]);
+  return block(`memory '${name}'`, rows);
+}
+
+export function usersText(users: { pids: number[]; unreadable: number }): string {
+  const known = users.pids.length ? `pid ${users.pids.join(', ')}` : 'no process';
+  return users.unreadable ? `${known} (and ${users.unreadable} processes that could not be looked at)` : known;
+}
+
+// A title, then one `key  value` line per row; multi-line values continue under their column.
+function block(title: string, rows: string[][]): string {
+  const lines = [title];
   for (const [key, value] of rows) {
     value!.split('\n').forEach((part, i) => lines.push(`  ${(i === 0 ? key! : '').padEnd(10)}  ${part}`));
   }

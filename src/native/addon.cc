@@ -52,6 +52,39 @@ Napi::Value object_size(const Napi::CallbackInfo& info) {
   }
 }
 
+// objectInUse(kind, name, global): whether a process has the object open for use (true), nobody
+// does (false), or there is no such object (null). Where the system cannot tell: true.
+Napi::Value object_in_use(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double kind = number_arg(info, 0, "kind");
+  ObjectKind k = kind == 1 ? ObjectKind::kLock : kind == 2 ? ObjectKind::kEvent : ObjectKind::kMemory;
+  platform::SegmentOptions o;
+  o.os_name = os_object_name(k, name_arg(info, 1));
+  o.scope = scope_arg(info, 2);
+  o.create = platform::CreateMode::kOpenOnly;
+  o.read_only = true;
+  try {
+    return Napi::Boolean::New(env, platform::Segment::open(o)->users() != platform::Segment::Hold::kFree);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kNotFound) return env.Null();
+    throw to_js_error(env, e);
+  }
+}
+
+// peekEvent(name, global): an existing event's { manualReset, set }, or null; creates and consumes
+// nothing. For inspection tools.
+Napi::Value peek_event(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string os_name = os_object_name(ObjectKind::kEvent, name_arg(info, 0));
+  platform::NativeEvent::State state{};
+  bool found = guarded(env, [&] { return platform::NativeEvent::peek(os_name, scope_arg(info, 1), &state); });
+  if (!found) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("manualReset", Napi::Boolean::New(env, state.manual_reset));
+  o.Set("set", Napi::Boolean::New(env, state.set));
+  return o;
+}
+
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -60,6 +93,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlink", Napi::Function::New<unlink_object>(env, "unlink"));
   exports.Set("objectSize", Napi::Function::New<object_size>(env, "objectSize"));
   exports.Set("peekLock", Napi::Function::New<peek_lock>(env, "peekLock"));
+  exports.Set("peekEvent", Napi::Function::New<peek_event>(env, "peekEvent"));
+  exports.Set("objectInUse", Napi::Function::New<object_in_use>(env, "objectInUse"));
   exports.Set("SharedMemoryHandle", SharedMemoryWrap::define(env));
   exports.Set("NamedEventHandle", NamedEventWrap::define(env));
   exports.Set("RwLockHandle", RwLockWrap::define(env));

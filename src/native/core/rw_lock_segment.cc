@@ -532,6 +532,7 @@ LockSnapshot RwLockSegment::inspect() const {
     if (owner == 0) continue;
     ++snap.attached;
     bool alive = is_mine(i) || owner_alive(i, owner);
+    if (alive) ++snap.attached_alive;
     uint32_t pid = platform::pid_of_key(owner);
     if (writer_slot_plus_one(s) == i + 1) {
       snap.has_writer = true;

@@ -51,6 +51,7 @@ struct LockSnapshot {
   bool poisoned = false;
   uint32_t slot_count = 0;
   uint32_t attached = 0;
+  uint32_t attached_alive = 0;  // attached processes that are alive (the others await recovery)
 };
 
 class RwLockSegment {

@@ -252,6 +252,7 @@ Napi::Object lock_info_object(Napi::Env env, const LockSnapshot& s) {
   o.Set("abandoned", Napi::Boolean::New(env, s.poisoned));
   o.Set("maxProcesses", Napi::Number::New(env, s.slot_count));
   o.Set("processes", Napi::Number::New(env, s.attached));
+  o.Set("liveProcesses", Napi::Number::New(env, s.attached_alive));
   return o;
 }
 

@@ -150,4 +150,32 @@ std::unique_ptr<NativeEvent> NativeEvent::open(const EventOptions& o) {
   return std::make_unique<LinuxEvent>(std::move(segment), created);
 }
 
+bool NativeEvent::peek(const std::string& os_name, Scope scope, State* out) {
+  SegmentOptions so;
+  so.os_name = os_name;
+  so.size = kEventSegmentSize;
+  so.scope = scope;
+  so.exact_size = true;
+  so.create = CreateMode::kOpenOnly;
+  so.read_only = true;
+  std::unique_ptr<Segment> segment;
+  try {
+    segment = Segment::open(so);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kNotFound) return false;
+    throw;
+  }
+  auto* layout = reinterpret_cast<const EventLayout*>(segment->data());
+  if (layout->header.init_word.load(std::memory_order_acquire) != kInitReady ||
+      layout->header.magic.load(std::memory_order_acquire) != kEventMagic) {
+    throw Error(ErrorCode::kIncompatible, "'" + os_name + "' is not an initialised interlocked event");
+  }
+  if (layout->header.version != kEventVersion) {
+    throw Error(ErrorCode::kIncompatible, "'" + os_name + "' was made by another version of interlocked");
+  }
+  out->manual_reset = layout->header.manual_reset != 0;
+  out->set = (layout->word.load(std::memory_order_seq_cst) & 1u) != 0;
+  return true;
+}
+
 }  // namespace interlock::platform

@@ -53,8 +53,11 @@ bool ofd_lock(int fd, short type, int cmd, uint32_t index, short* found = nullpt
 
 class LinuxSegment final : public Segment {
  public:
-  LinuxSegment(uint8_t* data, size_t size, bool created, int fd)
-      : data_(data), size_(size), created_(created), fd_(fd) {}
+  LinuxSegment(uint8_t* data, size_t size, bool created, int fd, bool for_use)
+      : data_(data), size_(size), created_(created), fd_(fd) {
+    // The users' mark: shared with every other user, gone with this open (or the process).
+    if (for_use) ofd_lock(fd_, F_RDLCK, F_OFD_SETLK, kUseHoldIndex);
+  }
   ~LinuxSegment() override {
     ::munmap(data_, size_);
     ::close(fd_);  // drops every hold of this open file description
@@ -74,6 +77,7 @@ class LinuxSegment final : public Segment {
     if (!ofd_lock(fd_, F_WRLCK, F_OFD_GETLK, index, &found)) return Hold::kUnsupported;
     return found == F_UNLCK ? Hold::kFree : Hold::kHeld;
   }
+  Hold users() const override { return hold_state(kUseHoldIndex); }
 
  private:
   uint8_t* data_;
@@ -118,6 +122,7 @@ int create_published(const SegmentOptions& o) {
   int fd = ::open(kShmDir, O_TMPFILE | O_RDWR | O_CLOEXEC, static_cast<mode_t>(o.mode));
   if (fd >= 0) {
     FileDescriptor guard(fd);
+    ofd_lock(fd, F_RDLCK, F_OFD_SETLK, kUseHoldIndex);  // in use from the moment it has a name
     prepare(fd, o);
     crash_point("segment-created");  // prepared, not yet published
     char proc[64];
@@ -135,6 +140,7 @@ int create_published(const SegmentOptions& o) {
   fd = ::open(temp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, static_cast<mode_t>(o.mode));
   if (fd < 0) throw_errno("open", "cannot create '" + o.os_name + "'");
   FileDescriptor guard(fd);
+  ofd_lock(fd, F_RDLCK, F_OFD_SETLK, kUseHoldIndex);
   try {
     prepare(fd, o);
   } catch (...) {
@@ -218,7 +224,8 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
   int prot = o.read_only ? PROT_READ : PROT_READ | PROT_WRITE;
   void* p = ::mmap(nullptr, static_cast<size_t>(size), prot, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) throw_errno("mmap", "cannot map '" + o.os_name + "'");
-  return std::make_unique<LinuxSegment>(static_cast<uint8_t*>(p), static_cast<size_t>(size), created, guard.release());
+  return std::make_unique<LinuxSegment>(static_cast<uint8_t*>(p), static_cast<size_t>(size), created, guard.release(),
+                                        !o.read_only);
 }
 
 bool Segment::unlink(const std::string& os_name, Scope) {

@@ -18,6 +18,10 @@ namespace interlock::platform {
 
 enum class CreateMode { kOpenOrCreate, kExclusive, kOpenOnly };
 
+// Hold indexes past every slot's: the initialiser's (segment_init.h) and the users' shared mark.
+constexpr uint32_t kInitHoldIndex = 0x7FFFFF00u;
+constexpr uint32_t kUseHoldIndex = 0x7FFFFF01u;
+
 struct SegmentOptions {
   std::string os_name;  // from os_object_name()
   size_t size = 0;      // bytes wanted; 0 with kOpenOnly means "whatever it is"
@@ -48,6 +52,10 @@ class Segment {
   virtual bool try_hold(uint32_t) { return true; }
   virtual void release_hold(uint32_t) {}
   virtual Hold hold_state(uint32_t) const { return Hold::kUnsupported; }
+  // Whether another process has the segment open for use (not just looking): every open for use
+  // marks it, and the kernel drops the mark with the open (Linux: a shared OFD lock on
+  // kUseHoldIndex). kHeld: in use; kFree: nobody; kUnsupported: cannot tell.
+  virtual Hold users() const { return Hold::kUnsupported; }
 
   // A segment is published under its name only once it has its full size, with its pages reserved:
   // an opener never maps a segment that is still growing, and memory that could not be reserved is
@@ -109,6 +117,14 @@ class NativeEvent {
   virtual void release_unclaimed() {}
 
   static std::unique_ptr<NativeEvent> open(const EventOptions& options);
+
+  // An existing event's type and state, looked at without opening it for use: nothing is created,
+  // changed or consumed. False when there is no such event; kIncompatible if it is not an event.
+  struct State {
+    bool manual_reset;
+    bool set;
+  };
+  static bool peek(const std::string& os_name, Scope scope, State* out);
 };
 
 // ---- process exit notification ----------------------------------------------------------------

@@ -18,8 +18,6 @@ namespace interlock::platform {
 
 constexpr uint64_t kInitReady = ~uint64_t{0};
 constexpr uint32_t kInitWaitMs = 2000;
-// The init hold's index, far past any slot's.
-constexpr uint32_t kInitHoldIndex = 0x7FFFFF00u;
 
 inline bool initialiser_dead(const Segment& segment, uint64_t key) {
   switch (segment.hold_state(kInitHoldIndex)) {

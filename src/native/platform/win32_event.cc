@@ -17,6 +17,7 @@ struct EventBasicInformation {
   LONG event_state;
 };
 using NtQueryEventFn = LONG(NTAPI*)(HANDLE, int, PVOID, ULONG, PULONG);
+constexpr DWORD kEventQueryState = 0x0001;  // EVENT_QUERY_STATE (ntddk), what NtQueryEvent needs
 
 NtQueryEventFn nt_query_event() {
   static NtQueryEventFn fn = reinterpret_cast<NtQueryEventFn>(
@@ -106,6 +107,25 @@ std::unique_ptr<NativeEvent> NativeEvent::open(const EventOptions& o) {
     }
   }
   return std::make_unique<Win32Event>(std::move(event), manual, created);
+}
+
+bool NativeEvent::peek(const std::string& os_name, Scope scope, State* out) {
+  HANDLE h = OpenEventW(kEventQueryState | SYNCHRONIZE, FALSE, win32::kernel_name(os_name, scope).c_str());
+  if (h == nullptr) {
+    DWORD e = GetLastError();
+    if (e == ERROR_FILE_NOT_FOUND) return false;
+    if (e == ERROR_INVALID_HANDLE) throw Error(ErrorCode::kIncompatible, "'" + os_name + "' is not an event");
+    win32::throw_last_error("OpenEventW", "cannot look at '" + os_name + "'", scope);
+  }
+  Handle event(h);
+  EventBasicInformation info{};
+  auto query = nt_query_event();
+  if (query == nullptr || query(event.get(), 0, &info, sizeof info, nullptr) != 0) {
+    throw Error(ErrorCode::kSystem, "cannot query the event '" + os_name + "'");
+  }
+  out->manual_reset = info.event_type == 0;
+  out->set = info.event_state != 0;
+  return true;
 }
 
 }  // namespace interlock::platform
