@@ -34,7 +34,10 @@ for (const [platform, arch] of [
       encoding: 'utf8',
     });
     t.is(install.status, 0, install.stderr);
-    t.regex(install.stderr, new RegExp(`no native support for ${platform}-${arch}( \\(glibc\\))?: nothing to build`));
+    t.regex(
+      install.stderr,
+      new RegExp(`no native support for ${platform}-${arch}( \\((glibc|musl)\\))?: nothing to build`),
+    );
   });
 }
 
