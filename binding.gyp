@@ -51,7 +51,8 @@
               "src/native/platform/linux_event.cc",
               "src/native/platform/linux_exit_watch.cc",
               "src/native/platform/posix_crash_point.cc",
-              "src/native/platform/posix_clock.cc"
+              "src/native/platform/posix_clock.cc",
+              "src/native/platform/linux_errors.cc"
             ],
             "libraries": [
               "-lrt",
@@ -69,6 +70,7 @@
               "src/native/platform/win32_event.cc",
               "src/native/platform/win32_process.cc",
               "src/native/platform/win32_misc.cc",
+              "src/native/platform/win32_errors.cc",
               "src/native/platform/win32_delay_load_hook.cc"
             ],
             "defines": [

@@ -1,8 +1,14 @@
-/** Stable codes of every error the library throws or rejects with (aborts excepted). */
+// The errors of the library, in the shapes the Node.js ecosystem already handles: bad arguments as
+// Node core throws them (TypeError / RangeError with ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE,
+// ERR_OUT_OF_RANGE), OS failures as Node's system errors (code 'EACCES', negative errno, syscall,
+// path), and lock and object failures with their own stable codes. Every one of them is
+// `instanceof InterlockError`.
+import { getSystemErrorName, inspect } from 'node:util';
+
+/** Codes of the lock and object errors: stable, and listed in the README. */
 export type InterlockErrorCode =
   | 'ERR_LOCK_TIMEOUT'
   | 'ERR_INVALID_NAME'
-  | 'ERR_INVALID_ARG'
   | 'ERR_EXISTS'
   | 'ERR_NOT_FOUND'
   | 'ERR_SIZE_MISMATCH'
@@ -13,29 +19,58 @@ export type InterlockErrorCode =
   | 'ERR_UNSUPPORTED_PLATFORM'
   | 'ERR_CLOSED'
   | 'ERR_NOT_HELD'
-  | 'ERR_PERMISSION'
   | 'ERR_SYSTEM';
+
+/** Codes of bad-argument errors, as Node core uses them. */
+export type ArgumentErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
+
+/** The code of an OS failure: the errno name, as Node's system errors carry it (`'EACCES'`, `'EMFILE'`, ...). */
+export type SystemErrorCode = `E${string}`;
 
 export interface InterlockErrorOptions {
   cause?: unknown | undefined;
   errno?: number | undefined;
   syscall?: string | undefined;
+  path?: string | undefined;
 }
 
-/** The one error class of the library: check `code`, never the message. */
-export class InterlockError extends Error {
-  readonly code: InterlockErrorCode;
-  /** The OS error number, when an OS call failed. */
-  readonly errno?: number;
-  /** The OS call that failed, when one did. */
-  readonly syscall?: string;
+// Marks the argument errors (which extend TypeError or RangeError) as InterlockErrors too.
+const kInterlock = Symbol('interlocked.error');
 
-  constructor(code: InterlockErrorCode, message: string, options: InterlockErrorOptions = {}) {
+function setNodeFields(error: Error, options: InterlockErrorOptions): void {
+  const fields = error as Error & { errno?: number; syscall?: string; path?: string };
+  if (options.errno) fields.errno = options.errno;
+  if (options.syscall) fields.syscall = options.syscall;
+  if (options.path) fields.path = options.path;
+}
+
+/**
+ * The error class of the library: check `code`, never the message. Bad-argument errors are Node's
+ * `TypeError`s and `RangeError`s, and `instanceof InterlockError` holds for them too.
+ */
+export class InterlockError extends Error {
+  readonly code: InterlockErrorCode | ArgumentErrorCode | SystemErrorCode;
+  /** Negative, as in Node's system errors, when an OS call failed. */
+  declare readonly errno?: number;
+  /** The OS call that failed, when one did. */
+  declare readonly syscall?: string;
+  /** The OS object an OS call failed on (`/dev/shm/interlock.lock.jobs`, `Local\interlock.lock.jobs`). */
+  declare readonly path?: string;
+
+  constructor(
+    code: InterlockErrorCode | ArgumentErrorCode | SystemErrorCode,
+    message: string,
+    options: InterlockErrorOptions = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'InterlockError';
     this.code = code;
-    if (options.errno) this.errno = options.errno;
-    if (options.syscall) this.syscall = options.syscall;
+    setNodeFields(this, options);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === InterlockError && typeof value === 'object' && value !== null && kInterlock in value;
   }
 }
 
@@ -47,20 +82,126 @@ export class LockTimeoutError extends InterlockError {
   }
 }
 
-/** Builds the error the native layer throws (it is handed this function at load time). */
-export function nativeError(code: string, message: string, errno: number, syscall: string): InterlockError {
-  const options: InterlockErrorOptions = {};
-  if (errno) {
-    const cause = new Error(`${syscall || 'system call'} failed with errno ${errno}`) as NodeJS.ErrnoException;
-    cause.errno = errno;
-    if (syscall) cause.syscall = syscall;
-    options.cause = cause;
-    options.errno = errno;
-    options.syscall = syscall;
-  }
-  return new InterlockError(code as InterlockErrorCode, message, options);
+// Node's own errors read `TypeError [ERR_X]: message` in their stack and keep `name` 'TypeError'.
+function nodeShaped<E extends Error>(error: E, code: string): E {
+  Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(error, kInterlock, { value: true });
+  const name = error.name;
+  error.name = `${name} [${code}]`;
+  void error.stack; // V8 formats the stack header now, with the name above
+  delete (error as { name?: string }).name;
+  return error;
 }
 
-export function invalidArg(message: string): InterlockError {
-  return new InterlockError('ERR_INVALID_ARG', message);
+function argumentKind(name: string): string {
+  return name.includes('.') ? 'property' : 'argument';
+}
+
+/** What Node's ERR_INVALID_ARG_TYPE says it received. */
+function received(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'bigint':
+      return `type bigint (${value}n)`;
+    case 'number':
+      return `type number (${Object.is(value, -0) ? '-0' : String(value)})`;
+    case 'boolean':
+      return `type boolean (${value})`;
+    case 'symbol':
+      return `type symbol (${String(value)})`;
+    case 'function':
+      return value.name ? `function ${value.name}` : 'function';
+    case 'string': {
+      const s = value.length > 28 ? `${value.slice(0, 25)}...` : value;
+      return `type string (${s.includes("'") ? JSON.stringify(s) : `'${s}'`})`;
+    }
+    default: {
+      const ctor = (value as { constructor?: { name?: unknown } }).constructor;
+      if (typeof ctor?.name === 'string' && ctor.name) return `an instance of ${ctor.name}`;
+      return inspect(value, { depth: -1 });
+    }
+  }
+}
+
+function shown(value: unknown): string {
+  const s = inspect(value);
+  return s.length > 128 ? `${s.slice(0, 128)}...` : s;
+}
+
+/** TypeError ERR_INVALID_ARG_TYPE: `name` must be of type `expected` (for example 'number', 'an AbortSignal'). */
+export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
+  return nodeShaped(
+    new TypeError(`The "${name}" ${argumentKind(name)} must be ${expected}. Received ${received(value)}`),
+    'ERR_INVALID_ARG_TYPE',
+  );
+}
+
+/** TypeError ERR_INVALID_ARG_VALUE: `name` has the right type and a value it cannot take. */
+export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError {
+  return nodeShaped(
+    new TypeError(`The ${argumentKind(name)} '${name}' ${reason}. Received ${shown(value)}`),
+    'ERR_INVALID_ARG_VALUE',
+  );
+}
+
+/** RangeError ERR_OUT_OF_RANGE: `name` is a number outside `range` (for example '>= 0'). */
+export function outOfRange(name: string, range: string, value: unknown): RangeError {
+  const got = typeof value === 'number' || typeof value === 'bigint' ? String(value) : shown(value);
+  return nodeShaped(
+    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${got}`),
+    'ERR_OUT_OF_RANGE',
+  );
+}
+
+/** ERR_INVALID_NAME, a TypeError like the other bad arguments, with the lock code of API.md. */
+export function invalidName(message: string): TypeError {
+  return nodeShaped(new TypeError(message), 'ERR_INVALID_NAME');
+}
+
+/** An argument error with a message made already (the native layer's, or one sent from a Worker). */
+function argumentError(code: ArgumentErrorCode | 'ERR_INVALID_NAME', message: string): TypeError | RangeError {
+  return nodeShaped(code === 'ERR_OUT_OF_RANGE' ? new RangeError(message) : new TypeError(message), code);
+}
+
+/** The error of `code` in its class: rebuilds one that crossed a thread (interlocked/piscina). */
+export function errorFromCode(code: string, message: string, options: InterlockErrorOptions = {}): Error {
+  switch (code) {
+    case 'ERR_INVALID_ARG_TYPE':
+    case 'ERR_INVALID_ARG_VALUE':
+    case 'ERR_OUT_OF_RANGE':
+    case 'ERR_INVALID_NAME':
+      return argumentError(code, message);
+    case 'ERR_LOCK_TIMEOUT':
+      return new LockTimeoutError(message);
+    default:
+      return new InterlockError(code as InterlockErrorCode, message, options);
+  }
+}
+
+/** The errno name of a negative errno, or undefined where the system has none. */
+function systemCode(errno: number): SystemErrorCode | undefined {
+  try {
+    const name = getSystemErrorName(errno);
+    return name.startsWith('E') && !name.startsWith('Unknown') ? (name as SystemErrorCode) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds the error the native layer throws (it is handed this function at load time). `errno` is
+ * negative (the native layer translates Windows errors as libuv does); `path` the OS object.
+ */
+export function nativeError(code: string, message: string, errno: number, syscall: string, path: string): Error {
+  // The addon's own argument checks (the TypeScript layer checks first): a value out of its range.
+  if (code === 'ERR_INVALID_ARG') return argumentError('ERR_INVALID_ARG_VALUE', message);
+  const options: InterlockErrorOptions = { errno, syscall, path };
+  if (errno && (code === 'ERR_SYSTEM' || code === 'ERR_PERMISSION')) {
+    // An OS failure with nothing more to say: Node's system error shape ('EACCES: ...').
+    const os = systemCode(errno) ?? 'EUNKNOWN';
+    const where = syscall ? `, ${syscall}${path ? ` '${path}'` : ''}` : '';
+    return new InterlockError(os, `${os}: ${message}${where}`, options);
+  }
+  return errorFromCode(code, message, options);
 }

@@ -1,18 +1,10 @@
 // The Web Locks API (navigator.locks) over RwLock, for every process of the machine.
 import { addon, type NativeLockInfo } from './binding.js';
-import { InterlockError, LockTimeoutError, invalidArg } from './errors.js';
+import { InterlockError, LockTimeoutError, invalidArgType, invalidArgValue, invalidName } from './errors.js';
 import type { LockGuard } from './lock-guard.js';
 import { MAX_NAME_LENGTH, checkPrefix, decodeName, encodeName } from './lock-names.js';
 import { LockRegistry } from './lock-registry.js';
-import {
-  abortReason,
-  checkBoolean,
-  checkCommon,
-  checkObject,
-  checkSignal,
-  checkTimeout,
-  type Scope,
-} from './options.js';
+import { abortReason, checkCommon, checkObject, checkSignal, checkTimeout, type Scope } from './options.js';
 import { RwLock } from './rwlock.js';
 
 export type LockMode = 'exclusive' | 'shared';
@@ -42,8 +34,11 @@ export interface LockRequestOptions {
   mode?: LockMode | undefined;
   /** Calls the callback with `null` instead of waiting when the lock cannot be granted at once. */
   ifAvailable?: boolean | undefined;
-  /** Not supported: a lock another process holds cannot be taken from it. Only `false` is accepted. */
-  steal?: false | undefined;
+  /**
+   * Not supported: a lock another process holds cannot be taken from it. `true` rejects with a
+   * `NotSupportedError` `DOMException` (after the standard's own checks of `steal`).
+   */
+  steal?: boolean | undefined;
   /** Aborts the request while it waits; it then rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
   /** Milliseconds to wait (an interlocked extension); then rejects with `LockTimeoutError`. */
@@ -101,6 +96,51 @@ function dropEntry(key: string, entry: Entry | null): void {
   if (set === undefined) return;
   set.delete(entry);
   if (set.size === 0) journals.delete(key);
+}
+
+// ---- the Web Locks standard's argument conversions ---------------------------------------------
+
+function notSupported(message: string): DOMException {
+  return new DOMException(message, 'NotSupportedError');
+}
+
+/** WebIDL DOMString: any value but a Symbol, by String(). */
+function domString(value: unknown, what: string): string {
+  if (typeof value === 'symbol') throw invalidArgType(what, 'convertible to a string (not a Symbol)', value);
+  return String(value);
+}
+
+interface ConvertedOptions {
+  mode: LockMode;
+  ifAvailable: boolean;
+  steal: boolean;
+  signal: AbortSignal | undefined;
+  timeout: number | undefined;
+}
+
+const REQUEST_KEYS = ['ifAvailable', 'mode', 'signal', 'steal', 'timeout'] as const;
+
+/**
+ * WebIDL LockOptions (members in their order), and the timeout extension. Where WebIDL would ignore
+ * an unknown key this rejects it, a TypeError as for any other bad option: a misspelt `timout`
+ * would otherwise wait forever.
+ */
+function lockOptions(value: unknown): ConvertedOptions {
+  if (value === undefined || value === null) {
+    return { mode: 'exclusive', ifAvailable: false, steal: false, signal: undefined, timeout: undefined };
+  }
+  const o = checkObject<Record<(typeof REQUEST_KEYS)[number], unknown>>(value, 'options', REQUEST_KEYS);
+  const ifAvailable = Boolean(o.ifAvailable);
+  const rawMode = o.mode;
+  const mode = rawMode === undefined ? 'exclusive' : domString(rawMode, 'options.mode');
+  if (mode !== 'exclusive' && mode !== 'shared') {
+    throw invalidArgValue('options.mode', rawMode, "must be one of: 'exclusive', 'shared'");
+  }
+  const signal = checkSignal(o.signal);
+  const steal = Boolean(o.steal);
+  const timeout = o.timeout;
+  checkTimeout(timeout);
+  return { mode, ifAvailable, steal, signal, timeout: timeout as number | undefined };
 }
 
 // ---- the manager ----------------------------------------------------------------------------------
@@ -237,67 +277,60 @@ export class LockManager {
     }
   }
 
-  #parse(name: string, args: unknown[]): ParsedRequest {
-    if (args.length === 0) throw invalidArg('request() needs a name and a callback');
-    const rawOptions = args.length >= 2 ? args[0] : undefined;
+  // The steps of the Web Locks standard's request(), with its WebIDL conversions: what code written
+  // for navigator.locks expects (TypeErrors for bad arguments, NotSupportedError DOMExceptions for
+  // what the standard refuses), then what this manager cannot do across processes.
+  #parse(rawName: unknown, args: unknown[]): ParsedRequest {
+    if (args.length === 0) {
+      throw invalidArgType('callback', 'of type function', undefined);
+    }
+    const name = domString(rawName, 'name');
+    const options = lockOptions(args.length >= 2 ? args[0] : undefined);
     const callback = args.length >= 2 ? args[1] : args[0];
-    if (typeof name !== 'string') throw new InterlockError('ERR_INVALID_NAME', 'the lock name must be a string');
-    const o = checkObject<LockRequestOptions & { steal?: unknown }>(rawOptions ?? undefined, 'options', [
-      'mode',
-      'ifAvailable',
-      'steal',
-      'signal',
-      'timeout',
-    ]);
-    const mode = o.mode === undefined ? 'exclusive' : o.mode;
-    if (mode !== 'exclusive' && mode !== 'shared') throw invalidArg(`options.mode must be 'exclusive' or 'shared'`);
-    const ifAvailable = checkBoolean(o.ifAvailable, 'options.ifAvailable', false);
-    if (o.steal !== undefined && o.steal !== false) {
-      throw invalidArg('options.steal is not supported: a lock held by another process cannot be taken from it');
-    }
-    const signal = checkSignal(o.signal);
-    checkTimeout(o.timeout);
-    if (typeof callback !== 'function') throw invalidArg('the callback must be a function');
-    if (name.startsWith('-')) {
-      throw new InterlockError('ERR_INVALID_NAME', `lock names cannot start with '-' (${JSON.stringify(name)})`);
-    }
-    if (ifAvailable && signal !== undefined) {
-      throw invalidArg('options.ifAvailable and options.signal cannot be used together');
-    }
-    if (ifAvailable && o.timeout !== undefined) {
-      throw invalidArg('options.ifAvailable and options.timeout cannot be used together');
+    if (typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback);
+    const { mode, ifAvailable, steal, signal, timeout } = options;
+    if (name.startsWith('-')) throw notSupported(`lock names cannot start with '-' (${JSON.stringify(name)})`);
+    if (steal && ifAvailable) throw notSupported('options.steal and options.ifAvailable cannot both be true');
+    if (steal && mode !== 'exclusive') throw notSupported("options.steal needs mode 'exclusive'");
+    if (signal !== undefined && (steal || ifAvailable)) {
+      throw notSupported('options.signal cannot be used with options.steal or options.ifAvailable');
     }
     if (signal?.aborted) throw abortReason(signal);
+    // What the standard allows and a lock of the operating system cannot do.
+    if (steal)
+      throw notSupported('options.steal is not supported: a lock held by another process cannot be taken from it');
+    if (ifAvailable && timeout !== undefined) {
+      throw notSupported('options.timeout cannot be used with options.ifAvailable');
+    }
     return {
-      resource: this.#resource(name),
+      resource: this.#resource(name, true),
       mode,
       ifAvailable,
       signal,
-      timeout: o.timeout,
+      timeout,
       callback: callback as LockGrantedCallback<unknown>,
     };
   }
 
-  #mapped(name: string): string {
-    if (typeof name !== 'string') throw new InterlockError('ERR_INVALID_NAME', 'the lock name must be a string');
-    if (name.startsWith('-')) {
-      throw new InterlockError('ERR_INVALID_NAME', `lock names cannot start with '-' (${JSON.stringify(name)})`);
+  // A request's name is checked already (a DOMString, no '-'); lockName()'s is not.
+  #mapped(name: string, forRequest = false): string {
+    if (!forRequest) {
+      if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
+      if (name.startsWith('-')) throw invalidName(`lock names cannot start with '-' (${JSON.stringify(name)})`);
     }
     const mapped = encodeName(name);
     if (this.prefix.length + mapped.length > MAX_NAME_LENGTH) {
       const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
-      throw new InterlockError(
-        'ERR_INVALID_NAME',
-        `the lock name ${shown} is too long: with the prefix its interlocked form '${this.prefix}${mapped.slice(0, 20)}…' has ${this.prefix.length + mapped.length} characters, more than ${MAX_NAME_LENGTH}`,
-      );
+      const message = `the lock name ${shown} is too long: with the prefix its interlocked form '${this.prefix}${mapped.slice(0, 20)}…' has ${this.prefix.length + mapped.length} characters, more than ${MAX_NAME_LENGTH}`;
+      throw forRequest ? notSupported(message) : invalidName(message);
     }
     return mapped;
   }
 
-  #resource(name: string): Resource {
+  #resource(name: string, forRequest = false): Resource {
     const cached = this.#resources.get(name);
     if (cached !== undefined) return cached;
-    const mapped = this.#mapped(name);
+    const mapped = this.#mapped(name, forRequest);
     const osName = this.prefix + mapped;
     const lock = RwLock.open(osName, { scope: this.scope });
     try {

@@ -6,7 +6,7 @@
 // UTF-8, extended to lone surrogates, so that every JavaScript string (a Web Locks DOMString) has its
 // own encoding ('\uD800' and '\uFFFD' stay distinct). Web Locks reserves names that start with '-', so
 // the two ranges never meet: the mapping is collision-free and reversible.
-import { InterlockError } from './errors.js';
+import { invalidArgType, invalidName } from './errors.js';
 
 export const MAX_NAME_LENGTH = 200;
 export const MAX_PREFIX_LENGTH = 100;
@@ -16,11 +16,10 @@ const PLAIN_PATTERN = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
 const ENCODED_PATTERN = /^-[A-Za-z0-9_-]*$/;
 
 export function checkPrefix(prefix: unknown): string {
-  if (typeof prefix !== 'string' || prefix.length > MAX_PREFIX_LENGTH || !PREFIX_PATTERN.test(prefix)) {
-    const shown = typeof prefix === 'string' ? JSON.stringify(prefix) : typeof prefix;
-    throw new InterlockError(
-      'ERR_INVALID_NAME',
-      `Invalid prefix ${shown}: use 0 to ${MAX_PREFIX_LENGTH} characters of A-Z, a-z, 0-9, '.', '_' and '-'`,
+  if (typeof prefix !== 'string') throw invalidArgType('options.prefix', 'of type string', prefix);
+  if (prefix.length > MAX_PREFIX_LENGTH || !PREFIX_PATTERN.test(prefix)) {
+    throw invalidName(
+      `Invalid prefix ${JSON.stringify(prefix)}: use 0 to ${MAX_PREFIX_LENGTH} characters of A-Z, a-z, 0-9, '.', '_' and '-'`,
     );
   }
   return prefix;

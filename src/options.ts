@@ -1,5 +1,5 @@
 // Argument checks with exact messages, run before any native call. Defaults live here, in one place.
-import { InterlockError, invalidArg } from './errors.js';
+import { invalidArgType, invalidArgValue, invalidName, outOfRange } from './errors.js';
 
 export type Scope = 'local' | 'global';
 
@@ -23,14 +23,11 @@ export const MAX_PROCESSES_LIMIT = 1024;
 
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
 
-export function checkName(name: unknown): string {
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    const shown =
-      typeof name === 'string' ? JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name) : typeof name;
-    throw new InterlockError(
-      'ERR_INVALID_NAME',
-      `Invalid name ${shown}: use 1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-'`,
-    );
+export function checkName(name: unknown, what = 'name'): string {
+  if (typeof name !== 'string') throw invalidArgType(what, 'of type string', name);
+  if (!NAME_PATTERN.test(name)) {
+    const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+    throw invalidName(`Invalid name ${shown}: use 1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-'`);
   }
   return name;
 }
@@ -45,11 +42,11 @@ export function checkObject<T extends object>(
   keys: readonly (keyof T & string)[],
 ): Partial<T> {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw invalidArg(`${what} must be an object`);
+  if (options === null || typeof options !== 'object') throw invalidArgType(what, 'of type object', options);
   for (const key in options) {
     if (!Object.hasOwn(options, key) || keys.includes(key as keyof T & string)) continue;
     const known = keys.length === 0 ? 'it takes none' : `the known ones are ${keys.join(', ')}`;
-    throw invalidArg(`${what} has an unknown key ${JSON.stringify(key)} (${known})`);
+    throw invalidArgValue(what, options, `has an unknown key ${JSON.stringify(key)} (${known})`);
   }
   return options as Partial<T>;
 }
@@ -60,28 +57,36 @@ export const ACQUIRE_KEYS = ['timeout', 'signal'] as const;
 
 export function checkCommon(options: CommonOptions): { global: boolean; mode: number } {
   const { scope = 'local', mode = DEFAULT_MODE } = options;
-  if (scope !== 'local' && scope !== 'global') throw invalidArg(`options.scope must be 'local' or 'global'`);
+  checkScope(scope, 'options.scope');
+  if (typeof mode !== 'number') throw invalidArgType('options.mode', 'of type number', mode);
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
-    throw invalidArg('options.mode must be an integer from 0 to 0o777');
+    throw outOfRange('options.mode', 'an integer from 0 to 0o777 (511)', mode);
   }
   return { global: scope === 'global', mode };
+}
+
+export function checkScope(scope: unknown, what: string): Scope {
+  if (typeof scope !== 'string') throw invalidArgType(what, 'of type string', scope);
+  if (scope !== 'local' && scope !== 'global') throw invalidArgValue(what, scope, "must be one of: 'local', 'global'");
+  return scope;
 }
 
 /** Timeouts from this long on wait like Infinity: a century, far past any real deadline. */
 export const FOREVER_MS = 100 * 365.25 * 24 * 3600 * 1000;
 
 /** Returns the timeout in ms, with -1 for "no deadline" (Infinity, or a century and more). */
-export function checkTimeout(timeout: unknown): number {
+export function checkTimeout(timeout: unknown, what = 'options.timeout'): number {
   if (timeout === undefined) return -1;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw invalidArg('options.timeout must be a non-negative number of milliseconds (or Infinity)');
+  if (typeof timeout !== 'number') throw invalidArgType(what, 'of type number', timeout);
+  if (Number.isNaN(timeout) || timeout < 0) {
+    throw outOfRange(what, '>= 0 (milliseconds, or Infinity)', timeout);
   }
   return timeout >= FOREVER_MS ? -1 : timeout;
 }
 
 export function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
-  if (!(signal instanceof AbortSignal)) throw invalidArg('options.signal must be an AbortSignal');
+  if (!(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
   return signal;
 }
 
@@ -91,15 +96,15 @@ export function checkAcquire(options: unknown): { timeout: number; signal: Abort
 }
 
 export function checkPositiveInteger(value: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw invalidArg(`${what} must be an integer from 1 to ${max}`);
-  }
+  if (typeof value !== 'number') throw invalidArgType(what, 'of type number', value);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw outOfRange(what, `an integer from 1 to ${max}`, value);
   return value;
 }
 
 export function checkBoolean(value: unknown, what: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalidArg(`${what} must be a boolean`);
+  if (typeof value !== 'boolean') throw invalidArgType(what, 'of type boolean', value);
   return value;
 }
 

@@ -7,7 +7,7 @@ import {
   type NativeLockInfo,
   type NativeRwLock,
 } from './binding.js';
-import { InterlockError, LockTimeoutError, invalidArg } from './errors.js';
+import { InterlockError, LockTimeoutError, invalidArgType } from './errors.js';
 import { LockGuard, type GuardOwner } from './lock-guard.js';
 import {
   COMMON_KEYS,
@@ -225,7 +225,7 @@ export class RwLock implements Disposable {
 
   async #with<T>(mode: Mode, fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
     if (typeof fn !== 'function') {
-      throw invalidArg(`with${mode === 'write' ? 'Write' : 'Read'}() needs a function to run under the lock`);
+      throw invalidArgType('fn', 'of type function', fn);
     }
     using guard = await this.#acquire(mode, options);
     return await fn(guard);

@@ -1,6 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { ObjectKind, addon, type NativeSharedMemory } from './binding.js';
-import { invalidArg } from './errors.js';
+import { invalidArgValue } from './errors.js';
 import {
   COMMON_KEYS,
   SCOPE_KEYS,
@@ -52,10 +52,12 @@ export class SharedMemory implements Disposable {
     const { global, mode } = checkCommon(o);
     const create = o.create ?? true;
     if (create !== true && create !== false && create !== 'exclusive') {
-      throw invalidArg(`options.create must be true, false or 'exclusive'`);
+      throw invalidArgValue('options.create', create, "must be one of: true, false, 'exclusive'");
     }
     const size = o.size === undefined ? 0 : checkPositiveInteger(o.size, 'options.size', MAX_SHARED_MEMORY_SIZE);
-    if (create === 'exclusive' && size === 0) throw invalidArg(`options.size is required with create: 'exclusive'`);
+    if (create === 'exclusive' && size === 0) {
+      throw invalidArgValue('options.size', o.size, "is required with create: 'exclusive'");
+    }
     const createMode = create === true ? 0 : create === 'exclusive' ? 1 : 2;
     return new SharedMemory(
       name,

@@ -32,14 +32,15 @@ const misspelt: Record<string, () => unknown> = {
 };
 
 for (const [where, call] of Object.entries(misspelt)) {
-  test(`a misspelt option of ${where} is ERR_INVALID_ARG that names the key`, async (t) => {
+  test(`a misspelt option of ${where} is a TypeError ERR_INVALID_ARG_VALUE that names the key`, async (t) => {
     let error: unknown;
     try {
       await call();
     } catch (e) {
       error = e;
     }
-    t.like(error, { name: 'InterlockError', code: 'ERR_INVALID_ARG' });
+    t.true(error instanceof TypeError);
+    t.like(error, { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
     t.regex((error as Error).message, /unknown key "\w+"/);
   });
 }
@@ -54,7 +55,7 @@ test('the known keys still pass, and inherited properties are not options', asyn
 });
 
 for (const body of [42, 'text', null, undefined, {}]) {
-  test(`withWrite(${JSON.stringify(body) ?? 'undefined'}) is ERR_INVALID_ARG and takes no lock`, async (t) => {
+  test(`withWrite(${JSON.stringify(body) ?? 'undefined'}) is ERR_INVALID_ARG_TYPE and takes no lock`, async (t) => {
     const name = uniqueName('withbody');
     t.teardown(() => unlinkAll(name));
     const lock = RwLock.open(name);
@@ -64,8 +65,11 @@ for (const body of [42, 'text', null, undefined, {}]) {
     await other.call('acquire', { lock: name, mode: 'read', key: 'r' });
     // It would wait for the reader to leave if it took the lock first.
     const started = performance.now();
-    await t.throwsAsync(lock.withWrite(body as never), { code: 'ERR_INVALID_ARG', message: /needs a function/ });
-    await t.throwsAsync(lock.withRead(body as never), { code: 'ERR_INVALID_ARG' });
+    await t.throwsAsync(lock.withWrite(body as never), {
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: /"fn" argument must be of type function/,
+    });
+    await t.throwsAsync(lock.withRead(body as never), { code: 'ERR_INVALID_ARG_TYPE' });
     t.true(performance.now() - started < 100, 'rejected at once');
     t.deepEqual(lock.inspect().waiting, { readers: 0, writers: 0 });
     await other.call('release', { key: 'r' });

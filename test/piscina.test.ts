@@ -166,11 +166,11 @@ test('errors are typed InterlockErrors, from the main side and from the Worker',
   const pool = makePool(t, 1);
   const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p)) as InterlockError).code;
   t.is(await code(runLocked(pool, { lock: 'bad name', mode: 'read', data: null })), 'ERR_INVALID_NAME');
-  t.is(await code(runLocked(pool, { lock: name, mode: 'exclusive' as 'read', data: null })), 'ERR_INVALID_ARG');
-  t.is(await code(runLocked(pool, { lock: name, mode: 'read', data: null, timeout: -1 })), 'ERR_INVALID_ARG');
+  t.is(await code(runLocked(pool, { lock: name, mode: 'exclusive' as 'read', data: null })), 'ERR_INVALID_ARG_VALUE');
+  t.is(await code(runLocked(pool, { lock: name, mode: 'read', data: null, timeout: -1 })), 'ERR_OUT_OF_RANGE');
   t.is(
     await code(runLocked(pool, spec(name, 'read', { op: 'echo', value: 0 }), { whileHeld: 'x' as 'signal' })),
-    'ERR_INVALID_ARG',
+    'ERR_INVALID_ARG_VALUE',
   );
   // From the Worker: the segment is 4096 bytes.
   const mismatch = await t.throwsAsync(
@@ -183,7 +183,7 @@ test('errors are typed InterlockErrors, from the main side and from the Worker',
     runLocked(pool, spec(name, 'read', { op: 'echo', value: 0 }, { memory: { name: missing, create: false } })),
   );
   t.is((notFound as InterlockError).code, 'ERR_NOT_FOUND');
-  t.throws(() => lockedTask(null as never), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => lockedTask(null as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' });
 });
 
 test('aborting a task that holds the write lock: Piscina terminates its Worker and the lock comes back', async (t) => {

@@ -339,8 +339,9 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode;
     }
     if (error instanceof InterlockError) {
-      process.stderr.write(`interlocked: ${error.code}: ${error.message}\n`);
-      return error.code === 'ERR_INVALID_NAME' ? Exit.usage : Exit.error;
+      process.stderr.write(`interlocked: ${describe(error)}\n`);
+      const usage = ['ERR_INVALID_NAME', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE'];
+      return usage.includes(error.code) ? Exit.usage : Exit.error;
     }
     throw error;
   }

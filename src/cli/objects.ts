@@ -243,7 +243,9 @@ export function usersOf(kind: Kind, name: string): Users {
 
 export function describe(error: unknown): string {
   if (error instanceof InterlockError) {
-    return error.code === 'ERR_PERMISSION' ? 'not readable (permission denied)' : `${error.code}: ${error.message}`;
+    if (error.code === 'EACCES' || error.code === 'EPERM') return 'not readable (permission denied)';
+    // A system error's message starts with its code already ('EMFILE: ...').
+    return error.code.startsWith('ERR_') ? `${error.code}: ${error.message}` : error.message;
   }
   return (error as Error).message;
 }

@@ -30,7 +30,7 @@ Napi::Value unlink_object(const Napi::CallbackInfo& info) {
   ObjectKind k = kind == 1 ? ObjectKind::kLock : kind == 2 ? ObjectKind::kEvent : ObjectKind::kMemory;
   std::string os_name = os_object_name(k, name_arg(info, 1));
   Scope scope = scope_arg(info, 2);
-  return Napi::Boolean::New(env, guarded(env, [&] { return platform::Segment::unlink(os_name, scope); }));
+  return Napi::Boolean::New(env, guarded_at(env, os_name, scope, [&] { return platform::Segment::unlink(os_name, scope); }));
 }
 
 // objectSize(kind, name, global): the byte size of an existing object's segment, or null when there is
@@ -48,7 +48,7 @@ Napi::Value object_size(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, static_cast<double>(platform::Segment::open(o)->size()));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kNotFound) return env.Null();
-    throw to_js_error(env, e);
+    return guarded_at(env, o.os_name, o.scope, [&]() -> Napi::Value { throw e; });
   }
 }
 
@@ -67,7 +67,7 @@ Napi::Value object_in_use(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(env, platform::Segment::open(o)->users() != platform::Segment::Hold::kFree);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kNotFound) return env.Null();
-    throw to_js_error(env, e);
+    return guarded_at(env, o.os_name, o.scope, [&]() -> Napi::Value { throw e; });
   }
 }
 
@@ -77,7 +77,8 @@ Napi::Value peek_event(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string os_name = os_object_name(ObjectKind::kEvent, name_arg(info, 0));
   platform::NativeEvent::State state{};
-  bool found = guarded(env, [&] { return platform::NativeEvent::peek(os_name, scope_arg(info, 1), &state); });
+  bool found = guarded_at(env, os_name, scope_arg(info, 1),
+                          [&] { return platform::NativeEvent::peek(os_name, scope_arg(info, 1), &state); });
   if (!found) return env.Null();
   Napi::Object o = Napi::Object::New(env);
   o.Set("manualReset", Napi::Boolean::New(env, state.manual_reset));

@@ -1,5 +1,5 @@
 // The main-thread side of interlocked/piscina: runLocked and lockedPool.
-import { InterlockError, LockTimeoutError, invalidArg } from '../errors.js';
+import { errorFromCode, invalidArgType, invalidArgValue } from '../errors.js';
 import { abortReason, checkObject, checkSignal } from '../options.js';
 import type {
   LockedTaskData,
@@ -18,13 +18,11 @@ import { ABORTED, DONE, QUEUED, RUNNING, abortedError, checkSpec, isFailure, typ
 
 function decodeFailure(failure: Exclude<LockedFailure, { kind: 'aborted' }>): unknown {
   if (failure.kind === 'interlock') {
-    const error =
-      failure.code === 'ERR_LOCK_TIMEOUT'
-        ? new LockTimeoutError(failure.message)
-        : new InterlockError(failure.code, failure.message, {
-            ...(failure.errno === undefined ? {} : { errno: failure.errno }),
-            ...(failure.syscall === undefined ? {} : { syscall: failure.syscall }),
-          });
+    const error = errorFromCode(failure.code, failure.message, {
+      errno: failure.errno,
+      syscall: failure.syscall,
+      path: failure.path,
+    });
     if (failure.stack !== undefined) error.stack = failure.stack;
     return error;
   }
@@ -59,7 +57,7 @@ export async function runLocked<Out = unknown, In = unknown>(
   options?: RunLockedOptions,
 ): Promise<Out> {
   if (typeof pool !== 'object' || pool === null || typeof pool.run !== 'function') {
-    throw invalidArg('runLocked() needs a Piscina pool');
+    throw invalidArgType('pool', 'a Piscina pool (an object with a run() method)', pool);
   }
   checkSpec(spec);
   const o = checkObject<RunLockedOptions>(options, 'options', [
@@ -72,7 +70,7 @@ export async function runLocked<Out = unknown, In = unknown>(
   const signal = checkSignal(o.signal);
   const whileHeld = o.whileHeld ?? 'terminate';
   if (whileHeld !== 'terminate' && whileHeld !== 'signal') {
-    throw invalidArg(`options.whileHeld must be 'terminate' or 'signal'`);
+    throw invalidArgValue('options.whileHeld', whileHeld, "must be one of: 'terminate', 'signal'");
   }
   if (signal?.aborted) throw abortReason(signal);
 

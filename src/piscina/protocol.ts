@@ -1,9 +1,11 @@
 // The protocol both sides of interlocked/piscina share: task states, failure records, spec checks.
-import { invalidArg, type InterlockErrorCode } from '../errors.js';
+import { invalidArgValue } from '../errors.js';
 import {
+  checkBoolean,
   checkName,
   checkObject,
   checkPositiveInteger,
+  checkScope,
   checkTimeout,
   MAX_PROCESSES_LIMIT,
   type Scope,
@@ -30,11 +32,12 @@ export type LockedFailure =
   | {
       [TAG]: 1;
       kind: 'interlock';
-      code: InterlockErrorCode;
+      code: string;
       message: string;
       stack?: string;
       errno?: number;
       syscall?: string;
+      path?: string;
     }
   | { [TAG]: 1; kind: 'error'; error: unknown; name?: string; code?: unknown };
 
@@ -71,18 +74,17 @@ export function checkSpec(spec: unknown): CheckedSpec {
     'control',
   ]);
   checkName(s.lock);
-  if (s.mode !== 'read' && s.mode !== 'write') throw invalidArg(`mode must be 'read' or 'write'`);
-  if (s.timeout !== undefined) checkTimeout(s.timeout);
-  if (s.scope !== undefined && s.scope !== 'local' && s.scope !== 'global') {
-    throw invalidArg(`scope must be 'local' or 'global'`);
-  }
-  if (s.maxProcesses !== undefined) checkPositiveInteger(s.maxProcesses, 'maxProcesses', MAX_PROCESSES_LIMIT);
+  if (s.mode !== 'read' && s.mode !== 'write')
+    throw invalidArgValue('spec.mode', s.mode, "must be one of: 'read', 'write'");
+  if (s.timeout !== undefined) checkTimeout(s.timeout, 'spec.timeout');
+  if (s.scope !== undefined) checkScope(s.scope, 'spec.scope');
+  if (s.maxProcesses !== undefined) checkPositiveInteger(s.maxProcesses, 'spec.maxProcesses', MAX_PROCESSES_LIMIT);
   let memory: CheckedSpec['memory'];
   if (s.memory !== undefined) {
     const m = checkObject<LockedMemorySpec>(s.memory, 'memory', ['name', 'size', 'create']);
     checkName(m.name);
-    if (m.size !== undefined) checkPositiveInteger(m.size, 'memory.size');
-    if (m.create !== undefined && typeof m.create !== 'boolean') throw invalidArg('memory.create must be a boolean');
+    if (m.size !== undefined) checkPositiveInteger(m.size, 'spec.memory.size');
+    if (m.create !== undefined) checkBoolean(m.create, 'spec.memory.create', true);
     memory = { name: m.name!, size: m.size, create: m.create ?? true };
   }
   return {

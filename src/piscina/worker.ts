@@ -1,5 +1,5 @@
 // The Worker side of interlocked/piscina: cached handles and lockedTask.
-import { InterlockError, invalidArg } from '../errors.js';
+import { InterlockError, invalidArgType } from '../errors.js';
 import { type Scope } from '../options.js';
 import { RwLock } from '../rwlock.js';
 import { SharedMemory } from '../shared-memory.js';
@@ -96,7 +96,7 @@ export function closeCachedHandles(): void {
  * the lock wait and rebuilds typed errors; a plain `pool.run(spec)` works too, without those two.
  */
 export function lockedTask<In, Out>(body: LockedTaskBody<In, Out>): LockedTaskFunction<In, Out> {
-  if (typeof body !== 'function') throw invalidArg('lockedTask() needs a function');
+  if (typeof body !== 'function') throw invalidArgType('body', 'of type function', body);
   const task = async (input: LockedTaskInput<In>): Promise<Awaited<Out> | LockedFailure> => {
     const control =
       typeof input === 'object' && input !== null && input.control instanceof Int32Array ? input.control : undefined;
@@ -204,6 +204,7 @@ function encodeFailure(error: unknown): LockedFailure {
       ...(error.stack === undefined ? {} : { stack: error.stack }),
       ...(error.errno === undefined ? {} : { errno: error.errno }),
       ...(error.syscall === undefined ? {} : { syscall: error.syscall }),
+      ...(error.path === undefined ? {} : { path: error.path }),
     };
   }
   // A DOMException clones into a bare object on Node 20; anything uncloneable becomes an Error.

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace interlock {
 
@@ -32,11 +33,15 @@ class Error : public std::runtime_error {
   ErrorCode code() const { return code_; }
   int sys_errno() const { return sys_errno_; }
   const std::string& syscall() const { return syscall_; }
+  // The OS object the failing call was about, as users see it (set by the Node-API surface).
+  const std::string& path() const { return path_; }
+  void set_path(std::string path) { path_ = std::move(path); }
 
  private:
   ErrorCode code_;
   int sys_errno_;
   std::string syscall_;
+  std::string path_;
 };
 
 }  // namespace interlock

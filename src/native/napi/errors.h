@@ -4,12 +4,16 @@
 
 #include <napi.h>
 
+#include <string>
+
 #include "core/error.h"
+#include "core/names.h"
 
 namespace interlock::napi {
 
 Napi::Error to_js_error(Napi::Env env, const Error& error);
 Napi::Error invalid_arg(Napi::Env env, const std::string& message);
+std::string object_path_of(const std::string& os_name, Scope scope);
 
 // Runs fn, converting interlock::Error into a thrown InterlockError.
 template <class Fn>
@@ -18,6 +22,18 @@ auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
     return fn();
   } catch (const Error& e) {
     throw to_js_error(env, e);
+  }
+}
+
+// Runs fn, which works on the OS object os_name: an OS failure names the object's path.
+template <class Fn>
+auto guarded_at(Napi::Env env, const std::string& os_name, Scope scope, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    Error located = e;
+    if (located.sys_errno() != 0 && located.path().empty()) located.set_path(object_path_of(os_name, scope));
+    throw to_js_error(env, located);
   }
 }
 

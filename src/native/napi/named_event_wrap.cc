@@ -27,7 +27,7 @@ NamedEventWrap::NamedEventWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   o.initial_state = info[2].ToBoolean().Value();
   o.mode = static_cast<unsigned>(id_arg(info, 3, "mode"));
   o.scope = scope_arg(info, 4);
-  waiter_ = guarded(env, [&] { return std::make_shared<EventWaiter>(platform::NativeEvent::open(o)); });
+  waiter_ = guarded_at(env, o.os_name, o.scope, [&] { return std::make_shared<EventWaiter>(platform::NativeEvent::open(o)); });
   ctx_ = EnvContext::of(env);
   ctx_->watch(this);
 }

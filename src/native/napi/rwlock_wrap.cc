@@ -51,7 +51,7 @@ RwLockWrap::RwLockWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RwLock
   o.max_processes = wanted == 0 ? kDefaultSlots : static_cast<uint32_t>(wanted);
   o.mode = static_cast<unsigned>(id_arg(info, 2, "mode"));
   o.scope = scope_arg(info, 3);
-  std::shared_ptr<ProcessLock> lock = guarded(env, [&] { return open_process_lock(o); });
+  std::shared_ptr<ProcessLock> lock = guarded_at(env, os_object_name(ObjectKind::kLock, o.name), o.scope, [&] { return open_process_lock(o); });
   if (wanted != 0 && lock->slot_count() != wanted) {
     throw to_js_error(env, Error(ErrorCode::kIncompatible, "the lock '" + o.name + "' exists with " +
                                                                std::to_string(lock->slot_count()) +

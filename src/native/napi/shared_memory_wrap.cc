@@ -29,7 +29,7 @@ SharedMemoryWrap::SharedMemoryWrap(const Napi::CallbackInfo& info) : Napi::Objec
                            : platform::CreateMode::kOpenOrCreate;
   o.mode = static_cast<unsigned>(id_arg(info, 3, "mode"));
   o.scope = scope_arg(info, 4);
-  std::shared_ptr<platform::Segment> segment = guarded(env, [&] { return platform::Segment::open(o); });
+  std::shared_ptr<platform::Segment> segment = guarded_at(env, o.os_name, o.scope, [&] { return platform::Segment::open(o); });
   if (segment->size() > max_size) {  // an existing segment, opened with no size (or a smaller one)
     throw to_js_error(env, Error(ErrorCode::kIncompatible,
                                  "'" + o.os_name + "' exists with " + std::to_string(segment->size()) +

@@ -14,6 +14,16 @@
 
 namespace interlock::platform {
 
+// ---- errors as Node reports them -------------------------------------------------------------
+
+// A system error number (errno, or GetLastError() on Windows) as Node's errors carry it: the
+// negative libuv code, whose name util.getSystemErrorName() gives.
+int node_errno(int sys_errno);
+
+// Where the OS object of os_name lives, as a user would look for it: "/dev/shm/<os_name>" on Linux,
+// "Local\<os_name>" or "Global\<os_name>" on Windows.
+std::string object_path(const std::string& os_name, Scope scope);
+
 // ---- named segments ---------------------------------------------------------------------------
 
 enum class CreateMode { kOpenOrCreate, kExclusive, kOpenOnly };
