@@ -1,6 +1,7 @@
 // The only module that loads the addon. Everything else talks to it through these types.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { reportRecovered } from './diagnostics.js';
 import { InterlockError, nativeError } from './errors.js';
 import { SUPPORTED_TARGETS, currentTarget, isGlibc, isSupportedPlatform } from './platform-support.js';
 
@@ -84,6 +85,7 @@ interface Addon {
   setCallbacks(
     dispatch: (requestId: number, status: Status, token: number) => boolean,
     makeError: typeof nativeError,
+    onRecover: (lockName: string, pid: number, abandoned: boolean) => void,
   ): void;
   unlink(kind: ObjectKind, name: string, global: boolean): boolean;
   objectSize(kind: ObjectKind, name: string, global: boolean): number | null;
@@ -183,7 +185,7 @@ function dispatch(requestId: number, status: Status, token: number): boolean {
 }
 
 try {
-  addon.setCallbacks(dispatch, nativeError);
+  addon.setCallbacks(dispatch, nativeError, reportRecovered);
 } catch {
   // No addon here (unsupported platform, or it failed to load): its first use says why.
 }

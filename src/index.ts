@@ -16,3 +16,4 @@ export {
   type LockManagerOptions,
   type LockGrantedCallback,
 } from './lock-manager.js';
+export type { AcquireContext, AcquireKind, ReleaseMessage, RecoverMessage } from './diagnostics.js';

@@ -1,3 +1,4 @@
+import { debugEnabled, now, publishRelease, releaseChannel } from './diagnostics.js';
 import { InterlockError } from './errors.js';
 
 /** @internal What a guard needs from the lock that granted it. */
@@ -20,13 +21,17 @@ export class LockGuard implements Disposable, AsyncDisposable {
   #owner: GuardOwner;
   #id: number;
   #released = false;
+  // When it was granted (for interlocked:release), 0 when nobody listened then; -1: its release is
+  // reported by whoever took it (a LockManager request).
+  #since: number;
 
   /** @internal */
-  constructor(owner: GuardOwner, mode: 'read' | 'write', token: number) {
+  constructor(owner: GuardOwner, mode: 'read' | 'write', token: number, since: number) {
     this.#owner = owner;
     this.#mode = mode;
     this.#id = Math.floor(token / 2);
     this.abandoned = token % 2 === 1;
+    this.#since = since;
   }
 
   get mode(): 'read' | 'write' {
@@ -43,6 +48,10 @@ export class LockGuard implements Disposable, AsyncDisposable {
     if (this.#released) return;
     this.#released = true;
     this.#owner.release(this.#id);
+    if ((releaseChannel.hasSubscribers || debugEnabled) && this.#since >= 0) {
+      const heldMs = this.#since > 0 ? now() - this.#since : undefined;
+      publishRelease({ name: this.#owner.name, mode: this.#mode, kind: 'RwLock', heldMs });
+    }
   }
 
   /** Turns a write guard into a read guard without letting any writer in between. */

@@ -1,11 +1,22 @@
 // The Web Locks API (navigator.locks) over RwLock, for every process of the machine.
 import { addon, type NativeLockInfo } from './binding.js';
+import {
+  acquireChannel,
+  debug,
+  debugEnabled,
+  now,
+  publishRelease,
+  releaseChannel,
+  traceAcquire,
+  traceTry,
+  type AcquireContext,
+} from './diagnostics.js';
 import { InterlockError, LockTimeoutError, invalidArgType, invalidArgValue, invalidName } from './errors.js';
 import type { LockGuard } from './lock-guard.js';
 import { MAX_NAME_LENGTH, checkPrefix, decodeName, encodeName } from './lock-names.js';
 import { LockRegistry } from './lock-registry.js';
 import { abortReason, checkCommon, checkObject, checkSignal, checkTimeout, type Scope } from './options.js';
-import { RwLock } from './rwlock.js';
+import { RwLock, kQuietAcquire, kQuietTry } from './rwlock.js';
 
 export type LockMode = 'exclusive' | 'shared';
 
@@ -202,36 +213,47 @@ export class LockManager {
     }
     const { resource, mode, callback } = r;
     const lock: Lock = Object.freeze({ name: resource.name, mode });
-    const tryTake = () => (mode === 'exclusive' ? resource.lock.tryWrite() : resource.lock.tryRead());
+    const rwMode = mode === 'exclusive' ? 'write' : 'read';
+    const context: AcquireContext = {
+      name: resource.name,
+      mode,
+      kind: 'LockManager',
+      timeout: r.ifAvailable ? 0 : (r.timeout ?? Infinity),
+    };
+    const observe = acquireChannel.hasSubscribers;
+    if (debugEnabled)
+      debug('request %s %s (%s)', mode, resource.name, r.ifAvailable ? 'ifAvailable' : `timeout ${context.timeout} ms`);
 
     if (r.ifAvailable) {
       let guard: LockGuard | null;
       try {
-        guard = tryTake();
+        guard = resource.lock[kQuietTry](rwMode);
       } catch (error) {
         return Promise.reject(error);
       }
       const entry = guard === null ? null : addEntry(resource.key, mode);
       if (entry !== null) markHeld(entry);
+      if (observe) traceTry(context, guard !== null, guard?.abandoned ?? false);
       return Promise.resolve(guard).then((g) =>
         this.#granted(g, resource.key, entry, g === null ? null : lock, callback, undefined),
       ) as Promise<T>;
     }
 
     const entry = addEntry(resource.key, mode);
-    let acquired: Promise<LockGuard>;
-    try {
-      const guard = tryTake();
+    const acquire = (): Promise<LockGuard> => {
+      const guard = resource.lock[kQuietTry](rwMode);
       if (guard !== null) {
         markHeld(entry);
-        acquired = Promise.resolve(guard);
-      } else {
-        const options = { signal: r.signal, timeout: r.timeout };
-        acquired = (mode === 'exclusive' ? resource.lock.write(options) : resource.lock.read(options)).then((g) => {
-          markHeld(entry);
-          return g;
-        });
+        return Promise.resolve(guard);
       }
+      return resource.lock[kQuietAcquire](rwMode, { signal: r.signal, timeout: r.timeout }).then((g) => {
+        markHeld(entry);
+        return g;
+      });
+    };
+    let acquired: Promise<LockGuard>;
+    try {
+      acquired = observe ? traceAcquire(context, acquire) : acquire();
     } catch (error) {
       dropEntry(resource.key, entry);
       return Promise.reject(error);
@@ -267,12 +289,19 @@ export class LockManager {
     callback: LockGrantedCallback<unknown>,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
+    const since = guard !== null && releaseChannel.hasSubscribers ? now() : 0;
     try {
       // Granted, but aborted before the callback could run: the request never got the lock.
       if (signal?.aborted) throw abortReason(signal);
       return await callback(lock);
     } finally {
-      guard?.release();
+      if (guard !== null) {
+        guard.release();
+        if ((releaseChannel.hasSubscribers || debugEnabled) && lock !== null) {
+          const heldMs = since > 0 ? now() - since : undefined;
+          publishRelease({ name: lock.name, mode: lock.mode, kind: 'LockManager', heldMs });
+        }
+      }
       dropEntry(key, entry);
     }
   }

@@ -1,4 +1,5 @@
 import { ObjectKind, Status, addon, forgetRequest, onCompletion, type NativeNamedEvent } from './binding.js';
+import { debug, debugEnabled } from './diagnostics.js';
 import { InterlockError } from './errors.js';
 import {
   COMMON_KEYS,
@@ -61,6 +62,7 @@ export class NamedEvent implements Disposable {
         `the event '${name}' exists as ${kind(!manualReset)}, not ${kind(manualReset)} (fixed by its creator)`,
       );
     }
+    if (debugEnabled) debug('opened event %s (%s)', name, handle.manualReset() ? 'manual-reset' : 'auto-reset');
     return new NamedEvent(name, handle);
   }
 
@@ -102,6 +104,7 @@ export class NamedEvent implements Disposable {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const r = handle.wait(timeout);
     if (r >= 0) return Promise.resolve(r === 1);
+    if (debugEnabled) debug('wait for event %s (timeout %s ms)', this.name, timeout < 0 ? Infinity : timeout);
     const requestId = -r;
     return new Promise<boolean>((resolve, reject) => {
       const finish = () => {
@@ -118,6 +121,7 @@ export class NamedEvent implements Disposable {
       };
       onCompletion(requestId, (status) => {
         finish();
+        if (debugEnabled) debug('event %s: %s', this.name, status === Status.Granted ? 'set' : 'timed out');
         resolve(status === Status.Granted);
       });
       this.#pending.set(requestId, (error) => {

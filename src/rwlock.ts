@@ -7,6 +7,16 @@ import {
   type NativeLockInfo,
   type NativeRwLock,
 } from './binding.js';
+import {
+  acquireChannel,
+  debug,
+  debugEnabled,
+  now,
+  releaseChannel,
+  traceAcquire,
+  traceTry,
+  type AcquireContext,
+} from './diagnostics.js';
 import { InterlockError, LockTimeoutError, invalidArgType } from './errors.js';
 import { LockGuard, type GuardOwner } from './lock-guard.js';
 import {
@@ -86,6 +96,15 @@ const holding: RwLock[] = [];
 
 const OPEN_KEYS = ['maxProcesses', ...COMMON_KEYS] as const;
 
+/** @internal Acquisitions whose tracing and release reports belong to the caller (LockManager). */
+export const kQuietTry = Symbol('interlocked.quietTry');
+/** @internal */
+export const kQuietAcquire = Symbol('interlocked.quietAcquire');
+
+function observed(): boolean {
+  return acquireChannel.hasSubscribers || debugEnabled;
+}
+
 /**
  * A reader/writer lock shared by every process and thread that opens the same name. Writers are
  * preferred; waits run on a native waiter thread, never on the event loop or the libuv threadpool.
@@ -122,7 +141,9 @@ export class RwLock implements Disposable {
       o.maxProcesses === undefined
         ? 0
         : checkPositiveInteger(o.maxProcesses, 'options.maxProcesses', MAX_PROCESSES_LIMIT);
-    return new RwLock(name, new addon.RwLockHandle(name, maxProcesses, mode, global));
+    const lock = new RwLock(name, new addon.RwLockHandle(name, maxProcesses, mode, global));
+    if (debugEnabled) debug('opened lock %s (%d process slots)', name, lock.inspect().maxProcesses);
+    return lock;
   }
 
   /**
@@ -140,21 +161,63 @@ export class RwLock implements Disposable {
   }
 
   read(options?: AcquireOptions): Promise<LockGuard> {
-    return this.#acquire('read', options);
+    return observed() ? this.#observedAcquire('read', options) : this.#acquire('read', options);
   }
 
   write(options?: AcquireOptions): Promise<LockGuard> {
-    return this.#acquire('write', options);
+    return observed() ? this.#observedAcquire('write', options) : this.#acquire('write', options);
   }
 
   /** Takes the read lock if that needs no waiting; never waits. */
   tryRead(): LockGuard | null {
-    return this.#try('read');
+    return observed() ? this.#observedTry('read') : this.#try('read');
   }
 
   /** Takes the write lock if that needs no waiting; never waits. */
   tryWrite(): LockGuard | null {
-    return this.#try('write');
+    return observed() ? this.#observedTry('write') : this.#try('write');
+  }
+
+  /** @internal */
+  [kQuietTry](mode: Mode): LockGuard | null {
+    return this.#try(mode, true);
+  }
+
+  /** @internal */
+  [kQuietAcquire](mode: Mode, options: AcquireOptions | undefined): Promise<LockGuard> {
+    return this.#acquire(mode, options, true);
+  }
+
+  #context(mode: Mode, timeout: unknown): AcquireContext {
+    return { name: this.name, mode, kind: 'RwLock', timeout: typeof timeout === 'number' ? timeout : Infinity };
+  }
+
+  #observedTry(mode: Mode): LockGuard | null {
+    const guard = this.#try(mode);
+    if (debugEnabled) debug('try %s %s: %s', mode, this.name, guard === null ? 'busy' : 'granted');
+    if (acquireChannel.hasSubscribers) traceTry(this.#context(mode, 0), guard !== null, guard?.abandoned ?? false);
+    return guard;
+  }
+
+  #observedAcquire(mode: Mode, options: AcquireOptions | undefined): Promise<LockGuard> {
+    // (An uncontended request is granted before it waits: the log says 'granted after 0.0x ms'.)
+    const context = this.#context(mode, (options as { timeout?: unknown } | undefined)?.timeout);
+    if (debugEnabled) debug('acquire %s %s (timeout %s ms)', mode, this.name, context.timeout);
+    const acquire = () => this.#acquire(mode, options);
+    const started = now();
+    const acquired = acquireChannel.hasSubscribers ? traceAcquire(context, acquire) : acquire();
+    if (!debugEnabled) return acquired;
+    return acquired.then(
+      (guard) => {
+        const waited = (now() - started).toFixed(3);
+        debug('granted %s %s after %s ms%s', mode, this.name, waited, guard.abandoned ? ' (abandoned)' : '');
+        return guard;
+      },
+      (error: unknown) => {
+        debug('%s %s failed: %s', mode, this.name, (error as Error)?.message ?? error);
+        throw error;
+      },
+    );
   }
 
   /** Runs `fn` under the read lock and releases it when `fn` settles. */
@@ -207,9 +270,10 @@ export class RwLock implements Disposable {
   }
 
   /** A guard for a grant (token: guardId * 2 + abandoned); the handle now holds something. */
-  #guard(mode: Mode, token: number): LockGuard {
+  #guard(mode: Mode, token: number, quiet: boolean): LockGuard {
     if (this.#held++ === 0) this.#holdingIndex = holding.push(this) - 1;
-    return new LockGuard(this.#owner, mode, token);
+    const since = quiet ? -1 : releaseChannel.hasSubscribers ? now() : 0;
+    return new LockGuard(this.#owner, mode, token, since);
   }
 
   // O(1) and allocation-free (this runs on every uncontended acquire/release): the last entry
@@ -227,16 +291,16 @@ export class RwLock implements Disposable {
     if (typeof fn !== 'function') {
       throw invalidArgType('fn', 'of type function', fn);
     }
-    using guard = await this.#acquire(mode, options);
+    using guard = await (observed() ? this.#observedAcquire(mode, options) : this.#acquire(mode, options));
     return await fn(guard);
   }
 
-  #try(mode: Mode): LockGuard | null {
+  #try(mode: Mode, quiet = false): LockGuard | null {
     const token = this.#native().tryAcquire(mode === 'write' ? 1 : 0);
-    return token === 0 ? null : this.#guard(mode, token);
+    return token === 0 ? null : this.#guard(mode, token, quiet);
   }
 
-  #acquire(mode: Mode, options: AcquireOptions | undefined): Promise<LockGuard> {
+  #acquire(mode: Mode, options: AcquireOptions | undefined, quiet = false): Promise<LockGuard> {
     let handle: NativeRwLock;
     let timeout: number;
     let signal: AbortSignal | undefined;
@@ -253,13 +317,13 @@ export class RwLock implements Disposable {
     try {
       if (timeout === 0) {
         const token = handle.tryAcquire(m);
-        return token === 0 ? Promise.reject(timedOut()) : Promise.resolve(this.#guard(mode, token));
+        return token === 0 ? Promise.reject(timedOut()) : Promise.resolve(this.#guard(mode, token, quiet));
       }
       r = handle.acquire(m, timeout);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (r > 0) return Promise.resolve(this.#guard(mode, r));
+    if (r > 0) return Promise.resolve(this.#guard(mode, r, quiet));
     const requestId = -r;
     return new Promise<LockGuard>((resolve, reject) => {
       const finish = () => {
@@ -276,7 +340,7 @@ export class RwLock implements Disposable {
       };
       onCompletion(requestId, (status, token) => {
         finish();
-        if (status === Status.Granted) resolve(this.#guard(mode, token));
+        if (status === Status.Granted) resolve(this.#guard(mode, token, quiet));
         else if (status === Status.TooManyGuards) reject(tooManyGuards(this.name));
         else reject(timedOut());
       });

@@ -1,4 +1,5 @@
 import { constants as bufferConstants } from 'node:buffer';
+import { debug, debugEnabled } from './diagnostics.js';
 import { ObjectKind, addon, type NativeSharedMemory } from './binding.js';
 import { invalidArgValue } from './errors.js';
 import {
@@ -59,10 +60,12 @@ export class SharedMemory implements Disposable {
       throw invalidArgValue('options.size', o.size, "is required with create: 'exclusive'");
     }
     const createMode = create === true ? 0 : create === 'exclusive' ? 1 : 2;
-    return new SharedMemory(
+    const memory = new SharedMemory(
       name,
       new addon.SharedMemoryHandle(name, size, createMode, mode, global, MAX_SHARED_MEMORY_SIZE),
     );
+    if (debugEnabled) debug('%s shared memory %s (%d bytes)', memory.created ? 'created' : 'opened', name, memory.size);
+    return memory;
   }
 
   /** Removes the name; processes that have it open keep their mapping. True if a name was removed. */

@@ -13,13 +13,16 @@
 namespace interlock::napi {
 namespace {
 
-// setCallbacks(dispatch, makeError)
+// setCallbacks(dispatch, makeError, onRecover)
 Napi::Value set_callbacks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsFunction() || !info[1].IsFunction()) throw invalid_arg(env, "setCallbacks needs two functions");
+  if (!info[0].IsFunction() || !info[1].IsFunction() || !info[2].IsFunction()) {
+    throw invalid_arg(env, "setCallbacks needs three functions");
+  }
   auto ctx = EnvContext::of(env);
   ctx->dispatch = Napi::Persistent(info[0].As<Napi::Function>());
   ctx->make_error = Napi::Persistent(info[1].As<Napi::Function>());
+  ctx->on_recover = Napi::Persistent(info[2].As<Napi::Function>());
   return env.Undefined();
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace interlock {
 
@@ -32,9 +33,21 @@ class CompletionSource {
   virtual void settled(const Completion& completion, bool claimed) = 0;
 };
 
+// A dead process's holds taken back (what interlocked:recover reports).
+struct Recovery {
+  uint32_t pid = 0;
+  bool abandoned = false;  // it died inside the write lock: the lock is poisoned
+};
+
 class CompletionSink {
  public:
   virtual ~CompletionSink() = default;
+  // Called with the lock's mutex held, from any thread: a process holding or waiting on the lock
+  // `lock_name` died and its holds were taken back. Must not block.
+  virtual void recovered(const std::string& lock_name, const Recovery& recovery) {
+    (void)lock_name;
+    (void)recovery;
+  }
   // Called from waiter threads with the source's own mutex held: must not block, and must not call
   // back into the source. False: the env is gone and will never take it; the caller gives back at
   // once what it carries.

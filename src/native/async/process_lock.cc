@@ -56,7 +56,10 @@ Grant ProcessLock::try_acquire(LockMode mode, uint64_t owner) {
   const bool write = mode == LockMode::kWrite;
   auto attempt = [&] { return write ? segment_.try_write() : segment_.try_read(1); };
   bool ok = attempt();
-  if (!ok && recovery_due(next_try_recovery_ms_, kTryRecoveryMs) && segment_.recover_blockers(write)) ok = attempt();
+  if (!ok && recovery_due(next_try_recovery_ms_, kTryRecoveryMs) && segment_.recover_blockers(write)) {
+    report_recovered();
+    ok = attempt();
+  }
   return ok ? register_guard(mode, owner) : Grant{};
 }
 
@@ -145,13 +148,35 @@ void ProcessLock::mark_consistent(uint64_t guard_id) {
   segment_.mark_consistent();
 }
 
-void ProcessLock::attach_owner() {
+void ProcessLock::attach_owner(uint64_t owner, std::shared_ptr<CompletionSink> observer) {
   std::lock_guard<LockMutex> lk(mu_);
   ++owners_;
+  if (observer) observers_[owner] = observer;
+  report_recovered();  // what opening it took back
+}
+
+void ProcessLock::report_recovered() {
+  std::vector<RwLockSegment::DeadHolder> dead = segment_.take_recovered();
+  if (dead.empty()) return;
+  // Each env once, however many handles it has.
+  std::vector<std::shared_ptr<CompletionSink>> sinks;
+  for (auto it = observers_.begin(); it != observers_.end();) {
+    auto sink = it->second.lock();
+    if (!sink) {
+      it = observers_.erase(it);
+      continue;
+    }
+    if (std::find(sinks.begin(), sinks.end(), sink) == sinks.end()) sinks.push_back(std::move(sink));
+    ++it;
+  }
+  for (const auto& d : dead) {
+    for (const auto& sink : sinks) sink->recovered(name_, Recovery{d.pid, d.abandoned});
+  }
 }
 
 uint32_t ProcessLock::close_owner(uint64_t owner, bool abandoned) {
   std::lock_guard<LockMutex> lk(mu_);
+  observers_.erase(owner);
   if (owners_ > 0 && --owners_ == 0 && waiter_running_) segment_.wake_self();  // no lingering now
   size_t before = queue_.size();
   queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const Request& r) { return r.owner == owner; }),
@@ -268,7 +293,7 @@ bool ProcessLock::serve_head() {
     // We went past a writers-waiting bit: if it is a dead writer's, take it back now, or try-only
     // readers would find it there after our release.
     if (segment_.writers_waiting() && recovery_due(next_pass_recovery_ms_, kPassRecoveryMs)) {
-      segment_.recover_blockers(true);
+      if (segment_.recover_blockers(true)) report_recovered();
     }
     grant(head);
     queue_.pop_front();
@@ -305,6 +330,7 @@ void ProcessLock::waiter_main() {
     // A blocker that died while we were not parked: its notification's wake-up was just reset.
     if (blocker_exited_.exchange(false)) {
       segment_.recover_dead();
+      report_recovered();
       next_sweep = now + kWaitSliceMs;
     }
     expire(now);
@@ -344,6 +370,7 @@ void ProcessLock::waiter_main() {
     if (blocker_exited_.exchange(false) || now >= next_sweep) {
       // Take back what dead processes held, and re-wake anyone a dead waker left parked.
       segment_.recover_dead();
+      report_recovered();
       next_sweep = now + kWaitSliceMs;
     }
   }

@@ -55,8 +55,10 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
   bool release(uint64_t guard_id);
   void downgrade(uint64_t guard_id);        // throws kNotHeld
   void mark_consistent(uint64_t guard_id);  // throws kNotHeld
-  // A handle (owner) starts using this lock; close_owner() ends that.
-  void attach_owner();
+  // A handle (owner) starts using this lock; close_owner() ends that. Its env's sink, if given, hears
+  // of every dead process whose holds this process takes back from now on (and of those it took
+  // back while opening).
+  void attach_owner(uint64_t owner = 0, std::shared_ptr<CompletionSink> observer = {});
   // Drops every request and releases every guard of one handle. Returns the requests dropped.
   // abandoned: the handle's env ends (its Worker was terminated or failed, its process exits)
   // with guards it never released; a write guard among them poisons the lock, as a writer that
@@ -93,6 +95,7 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
   void waiter_main();
   void advertise();
   void requests_removed();
+  void report_recovered();
   bool serve_head();
 
   const std::string name_;
@@ -111,6 +114,8 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
   uint64_t next_try_recovery_ms_ = 0;
   uint64_t next_pass_recovery_ms_ = 0;
   uint32_t owners_ = 0;  // open handles
+  // The envs told of recoveries, by handle (owner id).
+  std::unordered_map<uint64_t, std::weak_ptr<CompletionSink>> observers_;
   bool waiter_running_ = false;
   bool draining_ = false;  // the waiter thread holds the writer field and waits for readers
   std::atomic<bool> blocker_exited_{false};

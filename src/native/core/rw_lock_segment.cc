@@ -372,7 +372,8 @@ uint32_t RwLockSegment::recover_dead() {
     if (!segment_->try_hold(i)) continue;
     if (layout_->slots[i].owner.compare_exchange_strong(owner, me, kSeq)) {
       platform::crash_point("recovery-claimed");
-      clean_dead_slot(i);
+      bool abandoned = clean_dead_slot(i);
+      if (recovered_.size() < 1024) recovered_.push_back({platform::pid_of_key(owner), abandoned});
       layout_->slots[i].bell.store(0, kSeq);
       layout_->slots[i].owner.store(0, kSeq);
       ++recovered;
@@ -384,6 +385,12 @@ uint32_t RwLockSegment::recover_dead() {
   // change and its wake-ups) gets its waiters woken now.
   settle();
   return recovered;
+}
+
+std::vector<RwLockSegment::DeadHolder> RwLockSegment::take_recovered() {
+  std::vector<DeadHolder> taken;
+  taken.swap(recovered_);
+  return taken;
 }
 
 // After a try that failed: were we turned away by a process that is gone (a dead writer, a dead
@@ -499,7 +506,8 @@ std::vector<uint64_t> RwLockSegment::blockers(bool draining) const {
   return keys;
 }
 
-void RwLockSegment::clean_dead_slot(uint32_t i) {
+bool RwLockSegment::clean_dead_slot(uint32_t i) {
+  bool abandoned = false;
   Slot& slot = layout_->slots[i];
   slot.flags.store(0, kSeq);
   slot.waiting_reads.store(0, std::memory_order_relaxed);
@@ -510,6 +518,7 @@ void RwLockSegment::clean_dead_slot(uint32_t i) {
     uint32_t next = ((s & ~(kWriterMask | kActive)) + kPhaseUnit) | ((s & kActive) ? kPoisoned : 0);
     if (layout_->state.word.compare_exchange_weak(s, next, kSeq)) {
       layout_->state.writer_since_ms.store(0, std::memory_order_relaxed);
+      abandoned = (s & kActive) != 0;
       break;
     }
   }
@@ -519,6 +528,7 @@ void RwLockSegment::clean_dead_slot(uint32_t i) {
   platform::crash_point("recovery-cleaned");
   wake_draining_writer();
   settle();
+  return abandoned;
 }
 
 LockSnapshot RwLockSegment::inspect() const {

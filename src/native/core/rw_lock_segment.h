@@ -96,6 +96,12 @@ class RwLockSegment {
   // Frees the slots of dead processes (their holds, claims and flags) and wakes whoever may proceed,
   // including waiters of a free lock that no waker woke. Returns the number of slots recovered.
   uint32_t recover_dead();
+  // The dead processes recover_dead() took slots back from since the last call, oldest first.
+  struct DeadHolder {
+    uint32_t pid;
+    bool abandoned;  // it died inside the write lock
+  };
+  std::vector<DeadHolder> take_recovered();
   // After a failed try: recovers if a dead process, or a bit nobody stands behind, turned it away.
   // True: something was taken back, try again.
   bool recover_blockers(bool write);
@@ -116,7 +122,7 @@ class RwLockSegment {
   void wake_flagged(uint32_t flags);
   void wake_slot(uint32_t index);
   void wake_draining_writer();
-  void clean_dead_slot(uint32_t index);
+  bool clean_dead_slot(uint32_t index);  // true: it was the writer, inside (now poisoned)
   void drop_writer_if_stray();
   void clear_stray_reader(uint32_t index);
   bool is_mine(uint32_t index) const;  // our own slot (by index: keys may repeat across pid namespaces)
@@ -133,6 +139,7 @@ class RwLockSegment {
   bool observer_ = false;
   uint32_t local_reads_ = 0;
   std::vector<std::unique_ptr<platform::ParkEvent>> events_;  // opened on first use, one per slot
+  std::vector<DeadHolder> recovered_;                          // until take_recovered()
 };
 
 }  // namespace interlock

@@ -37,6 +37,13 @@ bool EnvContext::deliver(const Completion& completion) {
   return true;
 }
 
+void EnvContext::recovered(const std::string& lock_name, const Recovery& recovery) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!alive_ || recovered_.size() >= 1024) return;  // a report, not a grant: dropping loses nothing held
+  recovered_.push_back({lock_name, recovery});
+  if (queue_.empty() && recovered_.size() == 1) napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+}
+
 void EnvContext::call_js(napi_env env, napi_value, void* context, void*) {
   if (env == nullptr) return;  // the env is going away
   static_cast<EnvContext*>(context)->drain(env);
@@ -51,12 +58,30 @@ void EnvContext::on_bell(napi_env env, void* context) {
 
 void EnvContext::drain(napi_env env) {
   std::vector<Completion> batch;
+  std::vector<Recovered> reports;
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (!alive_) return;
     batch.swap(queue_);
+    reports.swap(recovered_);
   }
+  // Recoveries first: they happened before the grants they made possible.
+  for (const Recovered& r : reports) report_one(env, r);
   for (const Completion& c : batch) dispatch_one(env, c);
+}
+
+void EnvContext::report_one(napi_env env, const Recovered& r) {
+  napi_handle_scope scope;
+  if (on_recover.IsEmpty() || napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value args[3], fn, recv, result;
+  if (napi_create_string_utf8(env, r.lock_name.c_str(), r.lock_name.size(), &args[0]) == napi_ok &&
+      napi_create_uint32(env, r.recovery.pid, &args[1]) == napi_ok &&
+      napi_get_boolean(env, r.recovery.abandoned, &args[2]) == napi_ok &&
+      napi_get_reference_value(env, on_recover, &fn) == napi_ok && fn != nullptr &&
+      napi_get_undefined(env, &recv) == napi_ok) {
+    napi_call_function(env, recv, fn, 3, args, &result);
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 void EnvContext::dispatch_one(napi_env env, const Completion& completion) {
@@ -118,7 +143,7 @@ void EnvContext::teardown(void* arg) {
   napi_release_threadsafe_function(self.tsfn_, napi_tsfn_abort);
   // Raw deletes, status ignored: Reference::Reset() throws on failure, and a C++ exception from a
   // cleanup hook of a terminating Worker would abort the whole process.
-  for (Napi::FunctionReference* ref : {&self.dispatch, &self.make_error}) {
+  for (Napi::FunctionReference* ref : {&self.dispatch, &self.make_error, &self.on_recover}) {
     if (ref->IsEmpty()) continue;
     napi_ref raw = *ref;
     ref->SuppressDestruct();

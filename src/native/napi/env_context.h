@@ -29,6 +29,7 @@ class EnvContext final : public CompletionSink {
   static void install(Napi::Env env);
 
   bool deliver(const Completion& completion) override;  // any thread
+  void recovered(const std::string& lock_name, const Recovery& recovery) override;  // any thread
   void request_started();                               // JS thread
   void requests_finished(uint32_t count);               // JS thread
 
@@ -36,7 +37,8 @@ class EnvContext final : public CompletionSink {
   void unwatch(EnvTeardownListener* listener);
 
   Napi::FunctionReference dispatch;    // (requestId, status, guardToken) => boolean (taken)
-  Napi::FunctionReference make_error;  // (code, message, errno, syscall) => InterlockError
+  Napi::FunctionReference make_error;  // (code, message, errno, syscall, path) => Error
+  Napi::FunctionReference on_recover;  // (lockName, pid, abandoned) => void
 
  private:
   static void call_js(napi_env env, napi_value, void* context, void* data);
@@ -49,6 +51,12 @@ class EnvContext final : public CompletionSink {
   std::mutex mu_;
   napi_threadsafe_function tsfn_ = nullptr;
   std::vector<Completion> queue_;  // guarded by mu_
+  struct Recovered {
+    std::string lock_name;
+    Recovery recovery;
+  };
+  std::vector<Recovered> recovered_;  // guarded by mu_
+  void report_one(napi_env env, const Recovered& r);
   std::unique_ptr<BellWatch> bell_;
   bool alive_ = true;
   uint32_t pending_ = 0;

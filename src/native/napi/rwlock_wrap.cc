@@ -59,9 +59,9 @@ RwLockWrap::RwLockWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RwLock
                                                                " asked for (maxProcesses is fixed by its creator)"));
   }
   lock_ = std::move(lock);
-  lock_->attach_owner();
   ctx_ = EnvContext::of(env);
   owner_id_ = next_async_id();
+  lock_->attach_owner(owner_id_, ctx_);
   define_fast_path(env, info.This().As<Napi::Object>());
   ctx_->watch(this);
 }
