@@ -5,7 +5,28 @@
 // `instanceof InterlockError`.
 import { getSystemErrorName, inspect } from 'node:util';
 
-/** Codes of the lock and object errors: stable, and listed in the README. */
+/**
+ * Codes of the lock and object errors: stable, and listed in the README. (Bad arguments carry Node's
+ * codes instead, `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`, `ERR_OUT_OF_RANGE`, and OS failures
+ * the errno name, `'EACCES'`, ...)
+ *
+ * - `ERR_LOCK_TIMEOUT`: the timeout passed ({@link LockTimeoutError}).
+ * - `ERR_INVALID_NAME`: a string name outside 1 to 200 characters of `[A-Za-z0-9._-]`, or a
+ *   LockManager prefix outside its rules (a `TypeError`).
+ * - `ERR_EXISTS` / `ERR_NOT_FOUND`: `create: 'exclusive'` and the name exists / `create: false` (or no
+ *   `size`) and it does not.
+ * - `ERR_SIZE_MISMATCH`: an existing segment is smaller than the `size` asked.
+ * - `ERR_INCOMPATIBLE`: the object exists but is not ours, of another version, corrupt, or was created
+ *   with other fixed settings (`maxProcesses`, `manualReset`).
+ * - `ERR_TOO_MANY_PROCESSES`: every slot of the lock is taken by a live process.
+ * - `ERR_TOO_MANY_GUARDS`: this process already holds 2^20 guards of that lock.
+ * - `ERR_NO_SPACE`: no room for a new segment (a full `/dev/shm`, the commit limit).
+ * - `ERR_UNSUPPORTED_PLATFORM`: no native support on this platform (at the first use of a native
+ *   object).
+ * - `ERR_CLOSED`: the handle was closed.
+ * - `ERR_NOT_HELD`: `downgrade()` / `markConsistent()` on a released or read guard.
+ * - `ERR_SYSTEM`: an OS failure with no errno (the addon could not be loaded, ...).
+ */
 export type InterlockErrorCode =
   | 'ERR_LOCK_TIMEOUT'
   | 'ERR_INVALID_NAME'
@@ -47,8 +68,28 @@ function setNodeFields(error: Error, options: InterlockErrorOptions): void {
 /**
  * The error class of the library: check `code`, never the message. Bad-argument errors are Node's
  * `TypeError`s and `RangeError`s, and `instanceof InterlockError` holds for them too.
+ *
+ * - Bad arguments: a `TypeError` with `ERR_INVALID_ARG_TYPE` (wrong type), `ERR_INVALID_ARG_VALUE` (a
+ *   value an option cannot take, an unknown option key) or `ERR_INVALID_NAME`; a `RangeError` with
+ *   `ERR_OUT_OF_RANGE` (a number out of its range). Thrown before any system call.
+ * - OS failures: `code` the errno name (`'EACCES'`, `'EMFILE'`, ...), `errno` negative as in Node
+ *   (on Windows the libuv code), `syscall`, and `path`, the OS object.
+ * - Lock and object failures: an {@link InterlockErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import { InterlockError, SharedMemory } from 'interlocked';
+ *
+ * try {
+ *   SharedMemory.open('frames', { create: false });
+ * } catch (error) {
+ *   if (error instanceof InterlockError && error.code === 'ERR_NOT_FOUND') console.log('not there yet');
+ *   else throw error;
+ * }
+ * ```
  */
 export class InterlockError extends Error {
+  /** What to check, instead of the message: an {@link InterlockErrorCode}, Node's argument code, or an errno name. */
   readonly code: InterlockErrorCode | ArgumentErrorCode | SystemErrorCode;
   /** Negative, as in Node's system errors, when an OS call failed. */
   declare readonly errno?: number;
@@ -57,6 +98,14 @@ export class InterlockError extends Error {
   /** The OS object an OS call failed on (`/dev/shm/interlock.lock.jobs`, `Local\interlock.lock.jobs`). */
   declare readonly path?: string;
 
+  /**
+   * Made by the library; construct one yourself only to report the library's kind of failure.
+   *
+   * @param code - The code.
+   * @param message - A human-readable message.
+   * @param options - `cause` (the underlying error); `errno`, `syscall` and `path` (an OS call that
+   *   failed).
+   */
   constructor(
     code: InterlockErrorCode | ArgumentErrorCode | SystemErrorCode,
     message: string,
@@ -68,14 +117,44 @@ export class InterlockError extends Error {
     setNodeFields(this, options);
   }
 
+  /**
+   * Makes `instanceof InterlockError` true for the library's bad-argument `TypeError`s and
+   * `RangeError`s as well (only on `InterlockError` itself, not its subclasses).
+   *
+   * @param value - What `instanceof` tests.
+   * @returns Whether `value` is an error of the library.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     return this === InterlockError && typeof value === 'object' && value !== null && kInterlock in value;
   }
 }
 
-/** A lock or event wait whose `timeout` passed. */
+/**
+ * A lock wait whose `timeout` passed: `code` is `'ERR_LOCK_TIMEOUT'`. Rejected by `RwLock.read()`,
+ * `write()`, `withRead()`, `withWrite()`, `LockManager.request()` with `timeout`, and `runLocked()`
+ * with `spec.timeout`. (A `NamedEvent.wait()` that times out resolves `false` instead.)
+ *
+ * @example
+ * ```ts
+ * import { LockTimeoutError, RwLock } from 'interlocked';
+ *
+ * const lock = RwLock.open('jobs.db');
+ * try {
+ *   using guard = await lock.write({ timeout: 1_000 });
+ *   // ... write
+ * } catch (error) {
+ *   if (!(error instanceof LockTimeoutError)) throw error;
+ *   console.log('busy, try later');
+ * }
+ * ```
+ */
 export class LockTimeoutError extends InterlockError {
+  /**
+   * Made by the library when a timeout passes.
+   *
+   * @param message - A human-readable message (the code is always `'ERR_LOCK_TIMEOUT'`).
+   */
   constructor(message: string) {
     super('ERR_LOCK_TIMEOUT', message);
     this.name = 'LockTimeoutError';

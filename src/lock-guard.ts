@@ -13,9 +13,33 @@ export interface GuardOwner {
 /**
  * Proof of a held lock. The lock is held by the guard, not by a thread: release it from any
  * continuation of the thread that acquired it. Use `using` / `await using` to release on scope exit.
+ *
+ * A lock is released only by `release()`, by `close()` of the `RwLock` handle that granted it, or by
+ * the end of the Worker or process that holds it: never by the garbage collector. Made by
+ * `RwLock.read()`, `write()`, `tryRead()`, `tryWrite()`; not constructible.
+ *
+ * @example
+ * ```ts
+ * import { RwLock } from 'interlocked';
+ *
+ * const lock = RwLock.open('state');
+ * {
+ *   await using guard = await lock.write();
+ *   if (guard.abandoned) {
+ *     // a writer died in here: validate or rebuild the data, then
+ *     guard.markConsistent();
+ *   }
+ *   guard.downgrade(); // keep reading; no writer gets in between
+ * } // released here
+ * ```
  */
 export class LockGuard implements Disposable, AsyncDisposable {
-  /** True when a writer died inside the lock before this grant: the protected data may be torn. */
+  /**
+   * True when a writer died inside the lock (its process or Worker ended while it held the write
+   * lock) before this grant, and no writer has called `markConsistent()` since: the protected data may
+   * be half written. It does not mean the data is wrong, only that it was not proven right: validate
+   * it (checksums, sequence numbers, a journal) or rebuild it. Read and write guards both report it.
+   */
   readonly abandoned: boolean;
   #mode: 'read' | 'write';
   #owner: GuardOwner;
@@ -34,6 +58,7 @@ export class LockGuard implements Disposable, AsyncDisposable {
     this.#since = since;
   }
 
+  /** `'read'` or `'write'`; a write guard becomes `'read'` with `downgrade()`. */
   get mode(): 'read' | 'write' {
     return this.#mode;
   }
@@ -43,7 +68,9 @@ export class LockGuard implements Disposable, AsyncDisposable {
     return this.#released || this.#owner.closed();
   }
 
-  /** Gives the lock back. Idempotent. */
+  /**
+   * Gives the lock back. Idempotent; a no-op once the handle that granted it is closed. Never throws.
+   */
   release(): void {
     if (this.#released) return;
     this.#released = true;
@@ -54,23 +81,37 @@ export class LockGuard implements Disposable, AsyncDisposable {
     }
   }
 
-  /** Turns a write guard into a read guard without letting any writer in between. */
+  /**
+   * Turns a write guard into a read guard without letting any writer in between (a waiting writer
+   * comes next, once this read is released). The guard keeps its identity, with `mode === 'read'`.
+   *
+   * @throws An {@link InterlockError} `ERR_NOT_HELD` when the guard is released (or its handle closed)
+   * or is a read guard.
+   */
   downgrade(): void {
     this.#requireWrite('downgrade');
     this.#owner.downgrade(this.#id);
     this.#mode = 'read';
   }
 
-  /** Declares the protected data repaired: later holders no longer see `abandoned`. */
+  /**
+   * Declares the protected data repaired: later holders no longer see `abandoned`, and
+   * `inspect().abandoned` is false again. This guard's own `abandoned` does not change.
+   *
+   * @throws An {@link InterlockError} `ERR_NOT_HELD` when the guard is released (or its handle closed)
+   * or is a read guard.
+   */
   markConsistent(): void {
     this.#requireWrite('markConsistent');
     this.#owner.markConsistent(this.#id);
   }
 
+  /** The same as `release()`, for `using`. */
   [Symbol.dispose](): void {
     this.release();
   }
 
+  /** The same as `release()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.release();
   }

@@ -18,53 +18,90 @@ import { LockRegistry } from './lock-registry.js';
 import { abortReason, checkCommon, checkObject, checkSignal, checkTimeout, type Scope } from './options.js';
 import { RwLock, kQuietAcquire, kQuietTry } from './rwlock.js';
 
+/**
+ * A LockManager request's mode: `'exclusive'` (the write lock of the underlying RwLock: one holder)
+ * or `'shared'` (its read lock: any number of holders).
+ */
 export type LockMode = 'exclusive' | 'shared';
 
 /** What a granted request's callback receives, as the Web Locks `Lock`. */
 export interface Lock {
+  /** The name given to `request()` (not its mapped RwLock name). */
   readonly name: string;
+  /** The mode it was granted in. */
   readonly mode: LockMode;
 }
 
 /** One held or pending request, as `query()` reports it. */
 export interface LockSnapshot {
+  /** The name the program used (its prefix removed, decoded). */
   name: string;
+  /** The mode held or asked for. */
   mode: LockMode;
   /** The process that made the request: `String(pid)`. */
   clientId: string;
+  /** The process that made the request (its Workers share it). */
   pid: number;
 }
 
+/** What `LockManager.query()` resolves with, as in Web Locks. */
 export interface LockManagerSnapshot {
+  /**
+   * Held requests of every process, one entry per hold, in the order they were granted (exactly for
+   * this thread, to the millisecond across processes).
+   */
   held: LockSnapshot[];
+  /** Waiting requests: this thread's in the order made, then those of other processes. */
   pending: LockSnapshot[];
 }
 
+/** Options of `LockManager.request()`, as in Web Locks, plus `timeout`. */
 export interface LockRequestOptions {
   /** `'exclusive'` (default): one holder; `'shared'`: any number of shared holders. */
   mode?: LockMode | undefined;
-  /** Calls the callback with `null` instead of waiting when the lock cannot be granted at once. */
+  /**
+   * Calls the callback with `null` instead of waiting when the lock cannot be granted at once (it is
+   * held, or a request waits before it). Default `false` (converted with `Boolean()`). With `signal`
+   * or `timeout` the request rejects with a `NotSupportedError` `DOMException`.
+   */
   ifAvailable?: boolean | undefined;
   /**
    * Not supported: a lock another process holds cannot be taken from it. `true` rejects with a
    * `NotSupportedError` `DOMException` (after the standard's own checks of `steal`).
    */
   steal?: boolean | undefined;
-  /** Aborts the request while it waits; it then rejects with the signal's reason. */
+  /**
+   * Aborts the request while it waits, or once granted but before its callback runs: it then rejects
+   * with the signal's reason (an `AbortError` `DOMException` by default). An abort after the callback
+   * started changes nothing.
+   */
   signal?: AbortSignal | undefined;
-  /** Milliseconds to wait (an interlocked extension); then rejects with `LockTimeoutError`. */
+  /**
+   * Milliseconds to wait (an interlocked extension); then rejects with `LockTimeoutError`. Default
+   * `Infinity`; `0` fails at once unless the lock is free; a century or more waits like `Infinity`.
+   */
   timeout?: number | undefined;
 }
 
+/** Options of `new LockManager()`. */
 export interface LockManagerOptions {
-  /** Prepended to every name on the OS side: 0 to 100 characters of `[A-Za-z0-9._-]`. */
+  /**
+   * Prepended to every name on the OS side: 0 to 100 characters of `[A-Za-z0-9._-]`. Default
+   * `'weblocks.'` ({@link DEFAULT_LOCK_PREFIX}). Managers with the same prefix and scope share their
+   * locks; `''` makes `request('frames', ...)` the same lock as `RwLock.open('frames')`.
+   */
   prefix?: string | undefined;
   /** Windows namespace of the locks; ignored on POSIX. Default `'local'`. */
   scope?: Scope | undefined;
 }
 
+/**
+ * The callback of `LockManager.request()`: it runs once the lock is granted (with `null` when
+ * `ifAvailable` found it taken), and the lock is held until the promise it returns settles.
+ */
 export type LockGrantedCallback<T> = (lock: Lock | null) => T | Promise<T>;
 
+/** The prefix of a LockManager made without one, and of the default instance `locks`. */
 export const DEFAULT_LOCK_PREFIX = 'weblocks.';
 
 // ---- this thread's requests, in order (query() reports them exactly) ----------------------------
@@ -181,14 +218,42 @@ interface Row {
 /**
  * The Web Locks API (`navigator.locks`) for every process of the machine: a request holds an
  * exclusive (write) or shared (read) RwLock named `prefix + name` until its callback's promise settles.
+ *
+ * Everything of {@link RwLock} holds: writer preference, FIFO within a process, recovery when a holder
+ * dies (its locks pass on; `abandoned` is not reported here), and no wait ever blocks the event loop.
+ * Names may be any string: one of `[A-Za-z0-9._-]` characters that does not start with `-` maps to
+ * itself, any other to `-` and the base64url of its UTF-8 bytes; with the prefix the result must fit
+ * in 200 characters. Lock handles are opened on first use of a name and kept by the manager.
+ *
+ * @example
+ * ```ts
+ * import { LockManager, locks } from 'interlocked';
+ *
+ * const total = await locks.request('ledger', async (lock) => {
+ *   return await appendEntry(); // held until this settles; request() resolves with the value
+ * });
+ * await locks.request('cache', { mode: 'shared' }, () => readCache());
+ * await locks.request('job', { ifAvailable: true }, (lock) => (lock ? runJob() : skip()));
+ * const mine = new LockManager({ prefix: 'myapp.' });
+ * ```
  */
 export class LockManager {
   /** What every OS-side lock name of this manager starts with. */
   readonly prefix: string;
+  /** The Windows namespace of this manager's locks (`'local'` unless given). */
   readonly scope: Scope;
   readonly #resources = new Map<string, Resource>();
   readonly #registry: LockRegistry;
 
+  /**
+   * Makes a manager; nothing is opened until its first request or query.
+   *
+   * @param options - `prefix` and `scope`.
+   * @throws A `TypeError` (also an {@link InterlockError}): `ERR_INVALID_ARG_TYPE` (options not an
+   * object, a prefix or scope not a string), `ERR_INVALID_ARG_VALUE` (an unknown key, a scope other
+   * than `'local'`/`'global'`), `ERR_INVALID_NAME` (a prefix outside 0 to 100 characters of
+   * `[A-Za-z0-9._-]`).
+   */
   constructor(options?: LockManagerOptions) {
     const o = checkObject<LockManagerOptions>(options, 'options', ['prefix', 'scope']);
     this.prefix = o.prefix === undefined ? DEFAULT_LOCK_PREFIX : checkPrefix(o.prefix);
@@ -197,12 +262,59 @@ export class LockManager {
     this.#registry = new LockRegistry(`${this.prefix}-.registry`, this.scope);
   }
 
-  /** The RwLock name that `name` maps to (`RwLock.open(locks.lockName(name))` is the same lock). */
+  /**
+   * The RwLock name that `name` maps to (`RwLock.open(locks.lockName(name))` is the same lock).
+   *
+   * @param name - A lock name as given to `request()`.
+   * @returns `prefix` followed by the mapped name.
+   * @throws A `TypeError` (also an {@link InterlockError}): `ERR_INVALID_ARG_TYPE` when `name` is not a
+   * string, `ERR_INVALID_NAME` when it starts with `-` or is too long with the prefix.
+   */
   lockName(name: string): string {
     return this.prefix + this.#mapped(name);
   }
 
+  /**
+   * Requests the exclusive lock `name` and runs `callback` once it is granted; the lock is held until
+   * the promise `callback` returns settles. Waiting never blocks the event loop.
+   *
+   * @param name - Any string not starting with `-` (other values are converted with `String()`).
+   * @param callback - Runs with the granted {@link Lock}.
+   * @returns Resolves (or rejects) with the callback's result.
+   * @throws Rejects (never throws), as the Web Locks standard says: with what the callback throws; a
+   * `TypeError` for a bad argument (also an {@link InterlockError} with Node's code): the callback not
+   * a function, or a Symbol name (`ERR_INVALID_ARG_TYPE`); a `NotSupportedError` `DOMException` for a name
+   * starting with `-` or too long for its interlocked form; an {@link InterlockError} as
+   * `RwLock.open()` fails (`ERR_TOO_MANY_PROCESSES`, `ERR_INCOMPATIBLE`, `ERR_NO_SPACE`, an errno
+   * code such as `'EACCES'`, `ERR_UNSUPPORTED_PLATFORM`, ...).
+   */
   request<T>(name: string, callback: LockGrantedCallback<T>): Promise<T>;
+  /**
+   * Requests the lock `name` in `options.mode` and runs `callback` once it is granted (with `null` at
+   * once when `ifAvailable` finds it taken); the lock is held until the promise `callback` returns
+   * settles. Waiting never blocks the event loop.
+   *
+   * @param name - Any string not starting with `-` (other values are converted with `String()`).
+   * @param options - `mode`, `ifAvailable`, `signal`, `timeout` (`steal` is not supported).
+   * @param callback - Runs with the granted {@link Lock}, or `null` (`ifAvailable`).
+   * @returns Resolves (or rejects) with the callback's result.
+   * @throws Rejects (never throws), as the Web Locks standard says: with what the callback throws; a
+   * `TypeError` for a bad argument (also an {@link InterlockError} with Node's code): the callback not
+   * a function, or a Symbol name (`ERR_INVALID_ARG_TYPE`), `options` not an object or
+   * `signal` not an `AbortSignal` (`ERR_INVALID_ARG_TYPE`), a bad `mode` or an unknown option key
+   * (`ERR_INVALID_ARG_VALUE`), a bad `timeout` (a `TypeError` or `RangeError` `ERR_OUT_OF_RANGE`); a
+   * `NotSupportedError` `DOMException` for a name starting with `-` or too long for its interlocked
+   * form, `steal: true`, `signal` with `ifAvailable`, `timeout` with `ifAvailable`; the signal's reason
+   * when `signal` aborts before the callback runs (an `AbortError` `DOMException` by default);
+   * {@link LockTimeoutError} when `timeout` passes; an {@link InterlockError} as `RwLock.open()` fails
+   * (`ERR_TOO_MANY_PROCESSES`, `ERR_INCOMPATIBLE`, `ERR_NO_SPACE`, an errno code such as `'EACCES'`,
+   * `ERR_UNSUPPORTED_PLATFORM`, ...).
+   *
+   * @example
+   * ```ts
+   * await locks.request('job', { signal: AbortSignal.timeout(500) }, runJob); // or { timeout: 500 }
+   * ```
+   */
   request<T>(name: string, options: LockRequestOptions, callback: LockGrantedCallback<T>): Promise<T>;
   request<T>(name: string, ...args: unknown[]): Promise<T> {
     let r: ParsedRequest;
@@ -272,7 +384,22 @@ export class LockManager {
     ) as Promise<T>;
   }
 
-  /** Held and pending requests of every process, for every name this manager's prefix has used. */
+  /**
+   * Held and pending requests of every process, for every name this manager's prefix has used. Each
+   * process records the names it uses in a shared table of 4095 names (the `SharedMemory`
+   * `<prefix>-.registry`, created here if it does not exist yet); past that, a name is listed only by
+   * the processes that use it. Locks are looked at read-only, without attaching to them or recovering
+   * dead holders (dead ones are left out); a name whose lock was unlinked is skipped.
+   *
+   * @returns The held and pending requests.
+   * @throws Rejects with an {@link InterlockError}: `ERR_INCOMPATIBLE` (the registry is not one),
+   * `ERR_NO_SPACE`, an errno code such as `'EACCES'` (the OS failed), `ERR_UNSUPPORTED_PLATFORM`.
+   *
+   * @example
+   * ```ts
+   * const { held, pending } = await locks.query(); // [{ name, mode, clientId: '4242', pid: 4242 }, ...]
+   * ```
+   */
   query(): Promise<LockManagerSnapshot> {
     try {
       return Promise.resolve(this.#query());
@@ -447,5 +574,7 @@ export class LockManager {
   }
 }
 
-/** The default manager: prefix `'weblocks.'`, scope `'local'`. */
+/**
+ * The default manager: prefix `'weblocks.'`, scope `'local'`. The counterpart of `navigator.locks`.
+ */
 export const locks = new LockManager();

@@ -1,19 +1,41 @@
 // Argument checks with exact messages, run before any native call. Defaults live here, in one place.
 import { invalidArgType, invalidArgValue, invalidName, outOfRange } from './errors.js';
 
+/**
+ * The Windows kernel namespace of an object: `'local'` (`Local\`, the processes of one logon session)
+ * or `'global'` (`Global\`, every session; creating a `Global\` object needs SeCreateGlobalPrivilege,
+ * otherwise `EPERM`). POSIX ignores it.
+ */
 export type Scope = 'local' | 'global';
 
 /** Options every `open()` takes. */
 export interface CommonOptions {
   /** Windows namespace (`Local\` or `Global\`); ignored on POSIX. Default `'local'`. */
   scope?: Scope | undefined;
-  /** POSIX permission bits of a created object. Default `0o600`. */
+  /**
+   * POSIX permission bits of a created object, an integer from 0 to `0o777` (applied exactly,
+   * whatever the umask). Default `0o600`. Ignored for an existing object, and on Windows.
+   */
   mode?: number | undefined;
 }
 
+/**
+ * How long a wait may take: the options of `RwLock.read()`, `write()`, `withRead()`, `withWrite()` and
+ * `NamedEvent.wait()`. A wait never blocks the event loop: it runs on a native waiter thread.
+ */
 export interface AcquireOptions {
-  /** Milliseconds to wait; default `Infinity`. `0` fails at once unless the lock is free. */
+  /**
+   * Milliseconds to wait; default `Infinity`. `0` fails at once unless the lock is free (or the event
+   * set). A deadline on the monotonic clock; a timeout of a century or more (`2 ** 64`,
+   * `Number.MAX_VALUE`) waits like `Infinity`. A lock wait that times out rejects with
+   * `LockTimeoutError`; an event wait resolves `false`. Not a number: a `TypeError`
+   * `ERR_INVALID_ARG_TYPE`; negative or `NaN`: a `RangeError` `ERR_OUT_OF_RANGE`.
+   */
   timeout?: number | undefined;
+  /**
+   * Cancels the wait: it rejects with `signal.reason` (an `AbortError` `DOMException` by default), at
+   * once if already aborted. A grant that races the abort is given back.
+   */
   signal?: AbortSignal | undefined;
 }
 

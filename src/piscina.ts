@@ -1,3 +1,11 @@
+/**
+ * Runs [Piscina](https://github.com/piscinajs/piscina) 5 tasks with a named lock held and named shared
+ * memory mapped in the Worker: {@link lockedTask} on the Worker side, {@link runLocked} or
+ * {@link lockedPool} on the main side. Aborts reach the lock wait inside the Worker, and errors come
+ * back typed. `piscina` is an optional peer dependency: install it yourself.
+ *
+ * @module interlocked/piscina
+ */
 // `interlocked/piscina`: run Piscina tasks with a named lock held and named shared memory mapped.
 //
 // Worker side: `export default lockedTask(async ({ data, memory, guard, signal }) => ...)`.

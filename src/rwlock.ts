@@ -33,6 +33,7 @@ import {
   type CommonOptions,
 } from './options.js';
 
+/** Options of `RwLock.open()`, besides `scope` and `mode`. */
 export interface RwLockOptions extends CommonOptions {
   /**
    * Process slots, fixed by whoever creates the lock (1 to 1024; 64 when the creator gives none).
@@ -41,8 +42,11 @@ export interface RwLockOptions extends CommonOptions {
   maxProcesses?: number | undefined;
 }
 
+/** A process that holds a lock, as `inspect()` and `peek()` report it. */
 export interface Holder {
+  /** Its process id. */
   pid: number;
+  /** How many holds it has (always 1 for the writer). */
   count: number;
   /** When the hold began, ms since the epoch. */
   since?: number;
@@ -50,17 +54,29 @@ export interface Holder {
   alive: boolean;
 }
 
+/**
+ * A lock's state at one instant, from `RwLock.inspect()` or `RwLock.peek()`: for monitoring and
+ * debugging (it may have changed by the time it is read).
+ */
 export interface LockInfo {
+  /** The lock's name. */
   name: string;
+  /** The process holding the write lock, or null (a writer still waiting for readers to drain is not). */
   writer: Holder | null;
   /** One entry per process, with its count of read holds. */
   readers: Holder[];
+  /** Requests waiting, over all processes: `readers` reads and `writers` writes. */
   waiting: { readers: number; writers: number };
-  /** Per process with queued requests: how many reads and writes it has waiting. */
+  /**
+   * Per process with queued requests: its `pid`, how many reads (`readers`) and writes (`writers`) it
+   * has waiting, and whether it is `alive`.
+   */
   waiters: Array<{ pid: number; readers: number; writers: number; alive: boolean }>;
+  /** A writer died inside and no writer has called `markConsistent()` since (see `LockGuard.abandoned`). */
   abandoned: boolean;
   /** The process slots of this lock, and how many are attached now. */
   maxProcesses: number;
+  /** How many processes have the lock open now (attached slots). */
   processes: number;
   /** Of those, the ones alive (a dead one's slot is taken back by the next process that recovers). */
   liveProcesses: number;
@@ -108,8 +124,30 @@ function observed(): boolean {
 /**
  * A reader/writer lock shared by every process and thread that opens the same name. Writers are
  * preferred; waits run on a native waiter thread, never on the event loop or the libuv threadpool.
+ *
+ * - **Writer-preferring**: once a writer waits, new readers wait behind it.
+ * - **FIFO within a process**: requests of one process (all its threads) queue in order.
+ * - **Held by the guard, not by a thread**, and **not reentrant**: a second `write()` from the holder
+ *   waits like anyone else.
+ * - **Held until released**: by `release()`, `close()`, or the end of the Worker or process that holds
+ *   it, never by the garbage collector. A Worker or process that dies holding the write lock makes the
+ *   next guard `abandoned`; its locks pass on within milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { RwLock } from 'interlocked';
+ *
+ * const lock = RwLock.open('jobs.db'); // the same lock in every process that opens 'jobs.db'
+ * {
+ *   using guard = await lock.write({ timeout: 5_000 }); // released at the end of the block
+ *   if (guard.abandoned) repair();
+ *   update();
+ * }
+ * const count = await lock.withRead(() => readCount());
+ * ```
  */
 export class RwLock implements Disposable {
+  /** The name it was opened with. */
   readonly name: string;
   #handle: NativeRwLock | null;
   readonly #pending = new Map<number, (error: unknown) => void>();
@@ -132,6 +170,25 @@ export class RwLock implements Disposable {
     };
   }
 
+  /**
+   * Opens the lock `name`, creating it if it does not exist, and attaches this process to one of its
+   * slots (one slot per process, however many handles it opens). Never waits for the lock.
+   *
+   * @param name - 1 to 200 characters of `[A-Za-z0-9._-]`.
+   * @param options - `maxProcesses`, `scope`, `mode`.
+   * @returns The open handle; close it with `close()` (or `using`).
+   * @throws For a bad argument (before any system call), a `TypeError` or `RangeError` that is also an
+   * {@link InterlockError}: `ERR_INVALID_ARG_TYPE` (the name, options or an option of the wrong type),
+   * `ERR_INVALID_NAME` (the name), `ERR_INVALID_ARG_VALUE` (an unknown option key, a bad `scope`),
+   * `ERR_OUT_OF_RANGE` (`maxProcesses` not an integer from 1 to 1024, `mode`). Otherwise an
+   * {@link InterlockError} with `code`:
+   * `ERR_INCOMPATIBLE` (`maxProcesses` given and different from the existing lock's; the name exists
+   * but is not an interlocked lock, is of another version, or is corrupt);
+   * `ERR_TOO_MANY_PROCESSES` (every slot is taken by a live process);
+   * `ERR_NO_SPACE`; an errno name such as `'EACCES'` (the OS failed; on Windows `'EPERM'` for a
+   * `'global'` creation without SeCreateGlobalPrivilege);
+   * `ERR_UNSUPPORTED_PLATFORM` (no native support here).
+   */
   static open(name: string, options?: RwLockOptions): RwLock {
     checkName(name);
     const o = checkObject<RwLockOptions>(options, 'options', OPEN_KEYS);
@@ -149,6 +206,14 @@ export class RwLock implements Disposable {
   /**
    * Removes the lock's name. Only for a lock no process uses any more: a process that opens the name
    * afterwards gets a new lock, not the one others still hold. True if a name was removed.
+   * On Windows a no-op (a named object lives while it is open): `false`.
+   *
+   * @param name - The lock's name.
+   * @param options - `scope` (Windows; ignored on POSIX).
+   * @returns `true` if a name was removed, `false` if there was none.
+   * @throws A `TypeError` (also an {@link InterlockError}) for a bad argument: `ERR_INVALID_ARG_TYPE`,
+   * `ERR_INVALID_ARG_VALUE`, `ERR_INVALID_NAME`. An {@link InterlockError} with an errno code
+   * (`'EACCES'`, ...) when the OS refuses, or `ERR_UNSUPPORTED_PLATFORM`.
    */
   static unlink(name: string, options?: Pick<CommonOptions, 'scope'>): boolean {
     checkName(name);
@@ -156,24 +221,77 @@ export class RwLock implements Disposable {
     return addon.unlink(ObjectKind.Lock, name, global);
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#handle === null;
   }
 
+  /**
+   * Takes the read (shared) lock, waiting on a native waiter thread if needed: the event loop never
+   * blocks. Readers share the lock; a writer holding it, or waiting for it, makes readers wait.
+   * Uncontended, it resolves without a thread hop or system call.
+   *
+   * @param options - `timeout` (ms, default `Infinity`; `0`: only if free now) and `signal`.
+   * @returns A guard holding the read lock; release it (`using` does).
+   * @throws Rejects (never throws) with {@link LockTimeoutError} when the timeout passes, with the
+   * signal's reason when `signal` aborts (an `AbortError` `DOMException` by default), or with an
+   * {@link InterlockError}: `ERR_CLOSED` (the handle is or gets closed), `ERR_TOO_MANY_GUARDS` (2^20
+   * guards of this lock held in this process), an errno name such as `'EAGAIN'` (no waiter thread
+   * could be started); for bad options, a `TypeError` or `RangeError` (`ERR_INVALID_ARG_TYPE`,
+   * `ERR_INVALID_ARG_VALUE`, `ERR_OUT_OF_RANGE`).
+   */
   read(options?: AcquireOptions): Promise<LockGuard> {
     return observed() ? this.#observedAcquire('read', options) : this.#acquire('read', options);
   }
 
+  /**
+   * Takes the write (exclusive) lock, waiting on a native waiter thread if needed: the event loop
+   * never blocks. A waiting writer keeps new readers out; readers already inside finish first.
+   *
+   * @param options - `timeout` (ms, default `Infinity`; `0`: only if free now) and `signal`.
+   * @returns A guard holding the write lock; check `guard.abandoned`, and release it (`using` does).
+   * @throws Rejects (never throws) with {@link LockTimeoutError} when the timeout passes, with the
+   * signal's reason when `signal` aborts (an `AbortError` `DOMException` by default), or with an
+   * {@link InterlockError}: `ERR_CLOSED` (the handle is or gets closed), `ERR_TOO_MANY_GUARDS` (2^20
+   * guards of this lock held in this process), an errno name such as `'EAGAIN'` (no waiter thread
+   * could be started); for bad options, a `TypeError` or `RangeError` (`ERR_INVALID_ARG_TYPE`,
+   * `ERR_INVALID_ARG_VALUE`, `ERR_OUT_OF_RANGE`).
+   *
+   * @example
+   * ```ts
+   * await using guard = await lock.write({ signal: AbortSignal.timeout(500) });
+   * ```
+   */
   write(options?: AcquireOptions): Promise<LockGuard> {
     return observed() ? this.#observedAcquire('write', options) : this.#acquire('write', options);
   }
 
-  /** Takes the read lock if that needs no waiting; never waits. */
+  /**
+   * Takes the read lock if that needs no waiting; never waits. A dead process in the way (checked at
+   * most every 10 ms per lock) is recovered, and the try made again.
+   *
+   * @returns A guard, or `null` when a writer holds or waits for the lock, or a request of this
+   * process already waits for it (no overtaking within a process).
+   * @throws An {@link InterlockError} `ERR_CLOSED` (the handle is closed), `ERR_TOO_MANY_GUARDS`.
+   */
   tryRead(): LockGuard | null {
     return observed() ? this.#observedTry('read') : this.#try('read');
   }
 
-  /** Takes the write lock if that needs no waiting; never waits. */
+  /**
+   * Takes the write lock if that needs no waiting; never waits. A dead process in the way (checked at
+   * most every 10 ms per lock) is recovered, and the try made again.
+   *
+   * @returns A guard, or `null` when the lock is held, or a request of this process already waits
+   * for it (no overtaking within a process).
+   * @throws An {@link InterlockError} `ERR_CLOSED` (the handle is closed), `ERR_TOO_MANY_GUARDS`.
+   *
+   * @example
+   * ```ts
+   * // one instance per machine: the guard is held for the life of the process
+   * if (!RwLock.open('app.instance').tryWrite()) process.exit(1);
+   * ```
+   */
   tryWrite(): LockGuard | null {
     return observed() ? this.#observedTry('write') : this.#try('write');
   }
@@ -220,17 +338,46 @@ export class RwLock implements Disposable {
     );
   }
 
-  /** Runs `fn` under the read lock and releases it when `fn` settles. */
+  /**
+   * Runs `fn` under the read lock and releases it when `fn` settles.
+   *
+   * @param fn - Called with the guard once the lock is granted.
+   * @param options - As for {@link RwLock.read}.
+   * @returns Resolves with what `fn` returns (or resolves to).
+   * @throws Rejects with what `fn` throws, with what `read()` rejects with, or with
+   * `TypeError` `ERR_INVALID_ARG_TYPE` when `fn` is not a function.
+   */
   withRead<T>(fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
     return this.#with('read', fn, options);
   }
 
-  /** Runs `fn` under the write lock and releases it when `fn` settles. */
+  /**
+   * Runs `fn` under the write lock and releases it when `fn` settles.
+   *
+   * @param fn - Called with the guard once the lock is granted.
+   * @param options - As for {@link RwLock.write}.
+   * @returns Resolves with what `fn` returns (or resolves to).
+   * @throws Rejects with what `fn` throws, with what `write()` rejects with, or with
+   * `TypeError` `ERR_INVALID_ARG_TYPE` when `fn` is not a function.
+   *
+   * @example
+   * ```ts
+   * await lock.withWrite(async (guard) => {
+   *   if (guard.abandoned) await rebuild();
+   *   await append(entry);
+   * }, { timeout: 1_000 });
+   * ```
+   */
   withWrite<T>(fn: (guard: LockGuard) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
     return this.#with('write', fn, options);
   }
 
-  /** The lock's state: holders (with pids, counts, liveness), waiting requests, abandoned, slots. */
+  /**
+   * The lock's state: holders (with pids, counts, liveness), waiting requests, abandoned, slots.
+   *
+   * @returns A snapshot; it may be stale as soon as it is returned.
+   * @throws An {@link InterlockError} `ERR_CLOSED` when the handle is closed.
+   */
   inspect(): LockInfo {
     return lockInfo(this.name, this.#native().inspect());
   }
@@ -240,6 +387,14 @@ export class RwLock implements Disposable {
    * recovered (dead holders show with `alive: false`), nothing is created or written (the segment is
    * mapped read-only). Null when there is no lock of that name. For monitoring tools; the
    * `interlocked` command line uses it.
+   *
+   * @param name - The lock's name.
+   * @param options - `scope` (Windows; ignored on POSIX).
+   * @returns The lock's state, or `null` when there is no lock of that name.
+   * @throws A `TypeError` (also an {@link InterlockError}) for a bad argument: `ERR_INVALID_ARG_TYPE`,
+   * `ERR_INVALID_ARG_VALUE`, `ERR_INVALID_NAME`. An {@link InterlockError} with `code`
+   * `ERR_INCOMPATIBLE` (the name is not an interlocked lock, of another version, or corrupt), an errno
+   * code (`'EACCES'`, ...) when the OS refuses, or `ERR_UNSUPPORTED_PLATFORM`.
    */
   static peek(name: string, options?: Pick<CommonOptions, 'scope'>): LockInfo | null {
     checkName(name);
@@ -248,7 +403,11 @@ export class RwLock implements Disposable {
     return info === null ? null : lockInfo(name, info);
   }
 
-  /** Pending requests reject with ERR_CLOSED; guards of this handle are released. Idempotent. */
+  /**
+   * Pending requests reject with ERR_CLOSED; guards of this handle are released. Idempotent.
+   * (Guards released this way are not reported as `abandoned`.) Other handles of the lock, in this
+   * process or others, are unaffected. Never throws.
+   */
   close(): void {
     if (this.#handle === null) return;
     const handle = this.#handle;
@@ -260,6 +419,7 @@ export class RwLock implements Disposable {
     for (const reject of [...this.#pending.values()]) reject(error);
   }
 
+  /** The same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

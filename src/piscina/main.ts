@@ -50,6 +50,37 @@ function decodeFailure(failure: Exclude<LockedFailure, { kind: 'aborted' }>): un
  * `LockTimeoutError` when `spec.timeout` passed), or, once `options.signal` aborts the run, with the
  * signal's reason (an AbortError `DOMException` by default). A run aborted while it waits for the
  * lock settles only once the Worker has cancelled that wait: nothing is held or queued for it then.
+ *
+ * An abort drops a task still in Piscina's queue, cancels a lock wait inside the Worker (which lives
+ * on), and for a body that holds the lock does what `options.whileHeld` says. An abort after the task
+ * finished changes nothing.
+ *
+ * @param pool - A Piscina pool (anything with `run(task, options)`) whose Worker file exports a
+ *   `lockedTask`.
+ * @param spec - The lock, mode, memory, timeout and the task's `data`.
+ * @param options - `signal`, `whileHeld`, and what is passed on to `pool.run`.
+ * @returns Resolves with the body's result.
+ * @throws Rejects (never throws) with the body's own error (its `name` and `code` kept); with the
+ * signal's reason on abort; with {@link interlocked!LockTimeoutError} when `spec.timeout` passes; or
+ * with an {@link interlocked!InterlockError}: before anything is queued, a `TypeError` or
+ * `RangeError` for a bad argument (`ERR_INVALID_ARG_TYPE`: not a pool, a spec, option or signal of
+ * the wrong type; `ERR_INVALID_ARG_VALUE`: a bad `spec.mode`, `spec.scope` or `whileHeld`, an unknown
+ * key; `ERR_OUT_OF_RANGE`: `spec.timeout`, `spec.maxProcesses`, `spec.memory.size`;
+ * `ERR_INVALID_NAME`: `spec.lock`, `spec.memory.name`); from the Worker, any error of
+ * `RwLock.open()` and `SharedMemory.open()` in its class (`ERR_SIZE_MISMATCH`, `ERR_NOT_FOUND`,
+ * `ERR_INCOMPATIBLE`, ...).
+ *
+ * @example
+ * ```ts
+ * import { Piscina } from 'piscina';
+ * import { runLocked } from 'interlocked/piscina';
+ *
+ * const pool = new Piscina({ filename: new URL('./task.js', import.meta.url).href });
+ * const value = await runLocked<number>(pool, {
+ *   lock: 'frames', mode: 'read', memory: { name: 'frames', size: 1 << 20 },
+ *   data: { frame: 3 }, timeout: 5_000,
+ * }, { signal: AbortSignal.timeout(10_000) });
+ * ```
  */
 export async function runLocked<Out = unknown, In = unknown>(
   pool: PoolLike,
@@ -119,6 +150,18 @@ export async function runLocked<Out = unknown, In = unknown>(
 /**
  * `runLocked` bound to a pool and typed by the task: `lockedPool<typeof import('./task.js').default>(pool)`
  * returns `run(spec, options)` whose `spec.data` and result have the task's types.
+ *
+ * @typeParam F - The type of the task (the Worker file's `lockedTask` export).
+ * @param pool - A Piscina pool whose Worker file exports that task.
+ * @param defaults - Options for every run; those given to a run override them key by key.
+ * @returns `run(spec, options)`: {@link runLocked} with this pool, resolving with the task's result
+ *   type and rejecting as `runLocked` does.
+ *
+ * @example
+ * ```ts
+ * const run = lockedPool<typeof import('./task.js').default>(pool);
+ * const same: number = await run({ lock: 'frames', mode: 'read', memory: { name: 'frames' }, data: { frame: 3 } });
+ * ```
  */
 export function lockedPool<F extends LockedTaskFunction<any, any>>(
   pool: PoolLike,

@@ -26,6 +26,11 @@ export const TAG = '__interlockPiscinaFailure';
 /**
  * What the Worker returns instead of throwing when the run came from `runLocked`, which turns it back
  * into the error (a plain `pool.run` of a locked task gets the error thrown, as Piscina gives it).
+ * Tagged with `__interlockPiscinaFailure: 1`; `kind` is `'aborted'` (the run was aborted),
+ * `'interlock'` (an `InterlockError`: its `code`, `message`, `stack`, `errno`, `syscall`, `path`) or
+ * `'error'`
+ * (any other error, structured-cloned, with its `name` and `code`). Not meant to be built or read by
+ * users: `runLocked` never resolves with one.
  */
 export type LockedFailure =
   | { [TAG]: 1; kind: 'aborted' }

@@ -29,6 +29,13 @@ const cacheKey = (name: string, scope: Scope | undefined) => `${scope ?? 'local'
 /**
  * This thread's handle of the lock `name`, opened on first use and cached: every task of the Worker
  * shares it. Handles never cross threads; a terminated Worker's handles (and holds) are released.
+ * Do not close it (use {@link closeCachedHandles}).
+ *
+ * @param name - The lock's name.
+ * @param options - `scope` (part of the cache key) and `maxProcesses` (as for `RwLock.open()`).
+ * @returns The cached {@link RwLock}.
+ * @throws An {@link InterlockError}: `ERR_INCOMPATIBLE` when `maxProcesses` differs from the cached
+ * lock's, and whatever `RwLock.open()` throws when the lock is opened.
  */
 export function openLock(name: string, options: { scope?: Scope; maxProcesses?: number } = {}): RwLock {
   const key = cacheKey(name, options.scope);
@@ -50,6 +57,13 @@ export function openLock(name: string, options: { scope?: Scope; maxProcesses?: 
 /**
  * This thread's mapping of the SharedMemory `name`, opened on first use and cached. Asking for more
  * bytes than the segment has fails with ERR_SIZE_MISMATCH, as `SharedMemory.open` does.
+ * Do not close it (use {@link closeCachedHandles}).
+ *
+ * @param name - The segment's name.
+ * @param options - `size`, `create` (used when it is opened) and `scope` (part of the cache key).
+ * @returns The cached {@link SharedMemory}.
+ * @throws An {@link InterlockError}: `ERR_SIZE_MISMATCH` when `size` exceeds the cached mapping's, and
+ * whatever `SharedMemory.open()` throws when the segment is opened.
  */
 export function openMemory(
   name: string,
@@ -70,14 +84,22 @@ export function openMemory(
   return memory;
 }
 
-/** What this thread has cached: lock and memory names, and how many opens the cache has made in all. */
+/**
+ * What this thread has cached: lock and memory names, and how many opens the cache has made in all.
+ *
+ * @returns `locks` and `memories`: the names of the open cached handles; `opened`: how many handles
+ * the cache has opened in this thread, reopens included.
+ */
 export function cachedHandles(): { locks: string[]; memories: string[]; opened: number } {
   const names = (map: Map<string, { closed: boolean }>) =>
     [...map].filter(([, handle]) => !handle.closed).map(([key]) => key.slice(key.indexOf(':') + 1));
   return { locks: names(locks), memories: names(memories), opened };
 }
 
-/** Closes this thread's cached handles (their guards are released). The next task opens them again. */
+/**
+ * Closes this thread's cached handles (their guards are released, their pending waits reject with
+ * `ERR_CLOSED`). The next task opens them again.
+ */
 export function closeCachedHandles(): void {
   for (const lock of locks.values()) lock.close();
   for (const memory of memories.values()) memory.close();
@@ -94,6 +116,24 @@ export function closeCachedHandles(): void {
  * settles, whether it returns or throws. Export the result as the Worker file's default export (or
  * under a name that you pass to `pool.run`). Run such tasks with `runLocked`, which carries aborts to
  * the lock wait and rebuilds typed errors; a plain `pool.run(spec)` works too, without those two.
+ *
+ * @typeParam In - The type of the task's `data`.
+ * @typeParam Out - What the body returns.
+ * @param body - Runs with the lock held; gets the {@link LockedTaskContext}.
+ * @returns The task function to export from the Worker file.
+ * @throws A `TypeError` `ERR_INVALID_ARG_TYPE` (also an {@link InterlockError}) when `body` is not a
+ * function.
+ *
+ * @example
+ * ```ts
+ * // task.ts: the Worker file
+ * import { lockedTask } from 'interlocked/piscina';
+ *
+ * export default lockedTask<{ frame: number }, number>(async ({ data, memory, guard }) => {
+ *   if (guard.abandoned) repair(memory!.buffer);
+ *   return memory!.buffer.readUInt32LE(data.frame * 4);
+ * }); // the lock is released when this returns or throws
+ * ```
  */
 export function lockedTask<In, Out>(body: LockedTaskBody<In, Out>): LockedTaskFunction<In, Out> {
   if (typeof body !== 'function') throw invalidArgType('body', 'of type function', body);
