@@ -7,7 +7,7 @@ import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 // INTERLOCK_BENCH_DIST: another build's dist/index.js (a checkout from before a change, to compare).
-const { RwLock } = await import(process.env.INTERLOCK_BENCH_DIST ?? '../dist/index.js');
+const { RwLock } = await import(process.env.INTERLOCK_BENCH_DIST ?? '../dist/index.mjs');
 
 const args = process.argv.slice(2);
 const writeDoc = args.includes('--write-doc');

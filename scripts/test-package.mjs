@@ -2,7 +2,9 @@
 // and lints the package (publint), installs it into a fresh project with no compiler reachable and
 // PREBUILDS_ONLY=1, then runs an ESM consumer, a CommonJS consumer, a TypeScript consumer
 // (type-checked with module NodeNext) and the ESM consumer again under Wine with the Windows
-// node.exe. Run `npm run prebuildify` first (the npm script does).
+// node.exe; scripts/package-checks/consumers-cjs.mjs adds Jest 29, a TypeScript 5.4 node10 consumer,
+// one copy per process, arethetypeswrong and the source maps. Run `npm run prebuildify` first (the
+// npm script does).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { root, runWindowsNode } from './wine.mjs';
+import { checkCommonJsConsumers } from './package-checks/consumers-cjs.mjs';
 
 const failures = [];
 const check = (ok, what) => {
@@ -33,7 +36,8 @@ const allowed = [
   /^LICENSE$/,
   /^binding\.gyp$/,
   /^install\.cjs$/,
-  /^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)$/,
+  /^dist\/package\.json$/,
+  /^dist\/.+\.(js|mjs|d\.ts|d\.mts|js\.map)$/,
   /^prebuilds\/(linux-x64|win32-x64)\/interlocked\.[a-z.]*node$/,
   /^src\/native\/.+\.(cc|h)$/,
 ];
@@ -50,6 +54,11 @@ for (const required of [
   'dist/index.js.map',
   'dist/piscina.js',
   'dist/piscina.d.ts',
+  'dist/package.json',
+  'dist/index.mjs',
+  'dist/index.d.mts',
+  'dist/piscina.mjs',
+  'dist/piscina.d.mts',
   'dist/cli/main.js',
   'prebuilds/linux-x64/interlocked.glibc.node',
   'prebuilds/win32-x64/interlocked.napi.node',
@@ -151,6 +160,9 @@ const tsc = spawnSync(
 );
 if (tsc.status !== 0) console.log(tsc.stdout, tsc.stderr);
 check(tsc.status === 0, 'TypeScript consumer type-checks (module NodeNext)');
+
+// CommonJS consumers (Jest 29, TypeScript node10), one copy per process, types, source maps.
+await checkCommonJsConsumers({ root, work, tarball, pkgDir, files, project, env: bare, npmCli, check });
 
 // 5. The ESM consumer under Wine with the Windows node.exe and the win32-x64 prebuild.
 const windows = runWindowsNode(['esm.mjs'], { cwd: project, log: join(work, 'windows.log') });

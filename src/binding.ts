@@ -1,6 +1,5 @@
 // The only module that loads the addon. Everything else talks to it through these types.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { reportRecovered } from './diagnostics.js';
 import { InterlockError, nativeError } from './errors.js';
 import { SUPPORTED_TARGETS, currentTarget, isGlibc, isSupportedPlatform } from './platform-support.js';
@@ -111,8 +110,6 @@ interface Addon {
   ) => NativeSharedMemory;
 }
 
-const require = createRequire(import.meta.url);
-
 // An addon whose every use throws `error`: importing the package never fails, the first use of a
 // native object does, with a typed error that says why.
 function unavailable(error: InterlockError): Addon {
@@ -139,7 +136,7 @@ function load(): Addon {
   if (!isSupportedPlatform()) return unavailable(unsupported());
   try {
     const loadBinding = require('node-gyp-build') as (dir: string) => unknown;
-    return loadBinding(fileURLToPath(new URL('..', import.meta.url))) as Addon;
+    return loadBinding(join(__dirname, '..')) as Addon; // the package root: dist/..
   } catch (cause) {
     // The prebuilds are for glibc: on musl (Alpine) nothing matches, and that is the platform's doing.
     if (process.platform === 'linux' && !isGlibc()) return unavailable(unsupported(cause));

@@ -15,7 +15,7 @@
 // the exclusive lock for read().
 import { createRequire } from 'node:module';
 import { openSync, closeSync, writeFileSync, existsSync } from 'node:fs';
-import { RwLock } from '../../dist/index.js';
+import { RwLock } from '../../dist/index.mjs';
 
 const require = createRequire(import.meta.url);
 

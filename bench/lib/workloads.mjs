@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RwLock, SharedMemory } from '../../dist/index.js';
+import { RwLock, SharedMemory } from '../../dist/index.mjs';
 import { runFloor } from './floor.mjs';
 import { quantile, median } from './stats.mjs';
 

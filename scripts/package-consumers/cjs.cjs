@@ -1,4 +1,4 @@
-// A CommonJS consumer: require() of the ESM package (Node >= 20.19). Prints "cjs ok".
+// A CommonJS consumer: require() of the package gets its CommonJS build. Prints "cjs ok".
 const assert = require('node:assert/strict');
 const { RwLock, SharedMemory } = require('interlocked');
 const { runLocked } = require('interlocked/piscina');

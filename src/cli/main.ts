@@ -2,6 +2,7 @@
 // `interlocked`: see who holds which lock on this machine, and clean up what nobody uses.
 // Commands: ls, inspect, watch, unlink, prune.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InterlockError } from '../errors.js';
 import { checkName } from '../options.js';
@@ -293,7 +294,7 @@ function pruneCommand(args: string[]): number {
 }
 
 function version(): number {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
   write(pkg.version);
   return Exit.ok;
 }
@@ -347,4 +348,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// CommonJS has no top-level await. A rejection (a bug) ends the process as an uncaught error would.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
