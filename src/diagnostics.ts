@@ -18,6 +18,7 @@ export interface AcquireContext {
   name: string;
   /** `'read'` / `'write'` (RwLock), `'shared'` / `'exclusive'` (LockManager). */
   mode: 'read' | 'write' | 'shared' | 'exclusive';
+  /** Which API asked. */
   kind: AcquireKind;
   /** Milliseconds the request may wait: `Infinity` when it has no timeout, `0` for a try. */
   timeout: number;
@@ -35,8 +36,11 @@ export interface AcquireContext {
 
 /** The message of `interlocked:release`: a guard (or a LockManager request) gave its lock back. */
 export interface ReleaseMessage {
+  /** The lock's name, as in {@link AcquireContext.name}. */
   name: string;
+  /** The mode it was held in. */
   mode: 'read' | 'write' | 'shared' | 'exclusive';
+  /** Which API took it. */
   kind: AcquireKind;
   /** Milliseconds the lock was held, when a subscriber was there at its grant; otherwise undefined. */
   heldMs: number | undefined;
@@ -48,6 +52,7 @@ export interface ReleaseMessage {
  * `locks.lockName()` returns).
  */
 export interface RecoverMessage {
+  /** The RwLock name of the lock. */
   name: string;
   /** The dead process. */
   pid: number;

@@ -45,13 +45,22 @@ export type InterlockErrorCode =
 /** Codes of bad-argument errors, as Node core uses them. */
 export type ArgumentErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
 
-/** The code of an OS failure: the errno name, as Node's system errors carry it (`'EACCES'`, `'EMFILE'`, ...). */
-export type SystemErrorCode = `E${string}`;
+/**
+ * The code of an OS failure: the errno name, as Node's system errors carry it (`'EACCES'`,
+ * `'EMFILE'`, ...). (The `& {}` keeps the `ERR_` literals of the other codes from collapsing into
+ * it, so editors still complete and narrow them.)
+ */
+export type SystemErrorCode = `E${string}` & {};
 
+/** What an {@link InterlockError} carries besides its code and message. */
 export interface InterlockErrorOptions {
+  /** The error this one wraps, as `Error.cause`. */
   cause?: unknown | undefined;
+  /** The OS error number, negative as in Node's system errors. */
   errno?: number | undefined;
+  /** The OS call that failed. */
   syscall?: string | undefined;
+  /** The OS object the call was about (`/dev/shm/...`, `Local\...`). */
   path?: string | undefined;
 }
 

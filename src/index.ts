@@ -21,7 +21,14 @@
  *
  * @module interlocked
  */
-export { InterlockError, LockTimeoutError, type InterlockErrorCode } from './errors.js';
+export {
+  InterlockError,
+  LockTimeoutError,
+  type InterlockErrorCode,
+  type ArgumentErrorCode,
+  type SystemErrorCode,
+  type InterlockErrorOptions,
+} from './errors.js';
 export { SharedMemory, MAX_SHARED_MEMORY_SIZE, type SharedMemoryOptions } from './shared-memory.js';
 export { NamedEvent, type NamedEventOptions } from './named-event.js';
 export { RwLock, type RwLockOptions, type LockInfo, type Holder } from './rwlock.js';

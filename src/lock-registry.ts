@@ -18,7 +18,8 @@ const MAGIC = 0x31524c57; // 'WLR1'
 const HEADER_SIZE = 64;
 const ENTRY_SIZE = 256;
 const TABLE_SIZE = 1 << 20;
-export const REGISTRY_CAPACITY = (TABLE_SIZE - HEADER_SIZE) / ENTRY_SIZE;
+// Whole entries only: 4095 (a fractional bound let entry 4095 run past the end of the table).
+export const REGISTRY_CAPACITY = Math.floor((TABLE_SIZE - HEADER_SIZE) / ENTRY_SIZE);
 
 export class LockRegistry {
   readonly name: string;
@@ -33,7 +34,7 @@ export class LockRegistry {
 
   /** Adds a name unless it is there. False when the table is full. */
   add(name: string): boolean {
-    const words = this.#open();
+    const words = this.#open(true)!;
     const bytes = Buffer.from(name, 'latin1');
     if (bytes.length > MAX_NAME_LENGTH) throw new RangeError('registry names are at most 200 bytes');
     const buffer = this.#memory!.buffer;
@@ -53,9 +54,13 @@ export class LockRegistry {
     return true;
   }
 
-  /** Every published name, once each, in the order they were first added. */
+  /**
+   * Every published name, once each, in the order they were first added. A look: it creates and
+   * writes nothing (no registry yet: no names).
+   */
   list(): string[] {
-    const words = this.#open();
+    const words = this.#open(false);
+    if (words === null) return [];
     const buffer = this.#memory!.buffer;
     const claimed = Math.min(Atomics.load(words, 1), REGISTRY_CAPACITY);
     const names = new Set<string>();
@@ -69,14 +74,30 @@ export class LockRegistry {
     return [...names];
   }
 
-  #open(): Int32Array {
+  // create: make the table if it is missing and stamp its magic (add); otherwise only look (list):
+  // null when there is no table, or it is not stamped yet.
+  #open(create: boolean): Int32Array | null {
     if (this.#words !== null) return this.#words;
-    const memory = SharedMemory.open(this.name, { size: TABLE_SIZE, scope: this.#scope });
-    const words = new Int32Array(memory.buffer.buffer, memory.buffer.byteOffset, TABLE_SIZE / 4);
-    const magic = Atomics.compareExchange(words, 0, 0, MAGIC);
-    if (magic !== 0 && magic !== MAGIC) {
+    let memory: SharedMemory;
+    try {
+      memory = create
+        ? SharedMemory.open(this.name, { size: TABLE_SIZE, scope: this.#scope })
+        : SharedMemory.open(this.name, { create: false, scope: this.#scope });
+    } catch (error) {
+      if (!create && error instanceof InterlockError && error.code === 'ERR_NOT_FOUND') return null;
+      throw error;
+    }
+    const notOurs = () => {
       memory.close();
-      throw new InterlockError('ERR_INCOMPATIBLE', `the shared memory '${this.name}' is not a lock name registry`);
+      return new InterlockError('ERR_INCOMPATIBLE', `the shared memory '${this.name}' is not a lock name registry`);
+    };
+    if (memory.size !== TABLE_SIZE) throw notOurs();
+    const words = new Int32Array(memory.buffer.buffer, memory.buffer.byteOffset, TABLE_SIZE / 4);
+    const magic = create ? Atomics.compareExchange(words, 0, 0, MAGIC) : Atomics.load(words, 0);
+    if (magic !== 0 && magic !== MAGIC) throw notOurs();
+    if (!create && magic === 0) {
+      memory.close();
+      return null;
     }
     this.#memory = memory;
     this.#words = words;

@@ -905,3 +905,27 @@ test('the default instance: locks', async (t) => {
   t.is(await locks.request(name, (lock) => lock?.mode), 'exclusive');
   t.true((await locks.query()).held.every((l) => l.name !== name));
 });
+
+test('query() of a prefix nobody used creates nothing; a full registry takes no more names and writes nothing past its end', async (t) => {
+  const m = manager(t);
+  const registry = `${m.prefix}-.registry`;
+  t.deepEqual(await m.query(), { held: [], pending: [] });
+  t.throws(() => SharedMemory.open(registry, { create: false }), { code: 'ERR_NOT_FOUND' }, 'query() made no registry');
+
+  await m.request('first', () => {});
+  const table = SharedMemory.open(registry, { create: false });
+  t.teardown(() => table.close());
+  t.is(table.size, 1 << 20);
+  const words = new Int32Array(table.buffer.buffer, table.buffer.byteOffset, table.size / 4);
+  t.is(Atomics.load(words, 1), 1);
+  // 4095 whole entries of 256 bytes fit after the 64-byte header: claim them all.
+  Atomics.store(words, 1, 4095);
+  const tail = Buffer.from(table.buffer.subarray(table.size - 192));
+  t.is(await m.request('one-too-many', (lock) => lock?.name), 'one-too-many', 'its lock still works');
+  t.is(Atomics.load(words, 1), 4095, 'no index was claimed past the last whole entry');
+  t.deepEqual(
+    Buffer.from(table.buffer.subarray(table.size - 192)),
+    tail,
+    'nothing written into the last partial entry',
+  );
+});

@@ -9,7 +9,7 @@ import {
   type LockInfo,
   type InterlockErrorCode,
 } from 'interlocked';
-import { runLocked, type LockedTaskInput } from 'interlocked/piscina';
+import { openLock, openMemory, runLocked, type LockedTaskInput } from 'interlocked/piscina';
 
 // Options as callers pass them on: an optional value may be undefined (exactOptionalPropertyTypes).
 export async function pass(timeout?: number, signal?: AbortSignal, size?: number, prefix?: string): Promise<void> {
@@ -21,6 +21,12 @@ export async function pass(timeout?: number, signal?: AbortSignal, size?: number
   await new LockManager({ prefix }).request('x', { mode: undefined, ifAvailable: undefined, timeout }, () => 1);
   const look: LockInfo | null = RwLock.peek('typed');
   void look;
+  // (Only type-checked: these two are for the inside of a Piscina task.)
+  const inTask = (scope?: 'local' | 'global') => [
+    openLock('typed', { scope, maxProcesses: undefined }),
+    openMemory('typed', { size, create: undefined, scope }),
+  ];
+  void inTask;
   // @ts-expect-error: internal members are not part of the published types
   const input: LockedTaskInput<number> = { lock: 'typed', mode: 'read', data: 1, control: new Int32Array(1) };
   void input;

@@ -37,7 +37,10 @@ const cacheKey = (name: string, scope: Scope | undefined) => `${scope ?? 'local'
  * @throws An {@link InterlockError}: `ERR_INCOMPATIBLE` when `maxProcesses` differs from the cached
  * lock's, and whatever `RwLock.open()` throws when the lock is opened.
  */
-export function openLock(name: string, options: { scope?: Scope; maxProcesses?: number } = {}): RwLock {
+export function openLock(
+  name: string,
+  options: { scope?: Scope | undefined; maxProcesses?: number | undefined } = {},
+): RwLock {
   const key = cacheKey(name, options.scope);
   let lock = locks.get(key);
   if (lock === undefined || lock.closed) {
@@ -67,7 +70,7 @@ export function openLock(name: string, options: { scope?: Scope; maxProcesses?: 
  */
 export function openMemory(
   name: string,
-  options: { size?: number; create?: boolean; scope?: Scope } = {},
+  options: { size?: number | undefined; create?: boolean | undefined; scope?: Scope | undefined } = {},
 ): SharedMemory {
   const key = cacheKey(name, options.scope);
   let memory = memories.get(key);
