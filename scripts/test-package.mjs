@@ -13,6 +13,7 @@ import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { root, runWindowsNode } from './wine.mjs';
 import { checkCommonJsConsumers } from './package-checks/consumers-cjs.mjs';
+import { checkPackRefusesMissingPrebuilds } from './package-checks/prebuilds.mjs';
 
 const failures = [];
 const check = (ok, what) => {
@@ -163,6 +164,7 @@ check(tsc.status === 0, 'TypeScript consumer type-checks (module NodeNext)');
 
 // CommonJS consumers (Jest 29, TypeScript node10), one copy per process, types, source maps.
 await checkCommonJsConsumers({ root, work, tarball, pkgDir, files, project, env: bare, npmCli, check });
+checkPackRefusesMissingPrebuilds({ root, work, check });
 
 // 5. The ESM consumer under Wine with the Windows node.exe and the win32-x64 prebuild.
 const windows = runWindowsNode(['esm.mjs'], { cwd: project, log: join(work, 'windows.log') });
