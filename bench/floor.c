@@ -1,9 +1,12 @@
 // The floor: a process-shared pthread_rwlock in a /dev/shm segment, driven by the same workloads
-// as the Node contenders (W1 uncontended, W2 two writers on a counter, W3 handoff latency, W6
-// reader scalability). No event loop, no thread hop: what a lock across processes costs in C.
+// as the Node contenders (W1 uncontended, W2 two writers on a counter, W2-real writers around file
+// work, W3 handoff latency, W6 reader scalability). No event loop, no thread hop: what a lock across
+// processes costs in C.
 //
 //   floor w1 <ms>                 -> {"write":ns,"read":ns,"tryWrite":ns,"tryRead":ns}
 //   floor w2 <procs> <ms>         -> {"ops":[...],"counter":n,"seconds":s}
+//   floor w2r <procs> <ms> <wait|tryFirst> <file>
+//                                 -> {"ops":[...],"seconds":s,"waits":{"buckets":[[i,n],..],"count":n,"max":ns}}
 //   floor w3 <iterations>         -> {"latencies_ns":[...]}
 //   floor w6 <readers> <ms>       -> {"ops":[...],"seconds":s}
 //
@@ -145,6 +148,62 @@ static uint64_t reader_body(shared_t* s, int64_t deadline) {
   return n;
 }
 
+// W2-real: the write lock around the same file work as the Node agents (bench/lib/agent.mjs): pread
+// 16 bytes at offset 0, then pwrite 8 bytes three times (the counter at 0 plus one, the writer's
+// pid at 8, its operation count at 16), on a file each child opens once. Every acquisition's wait
+// goes into a histogram with the buckets of bench/lib/histogram.mjs (32 per power of two of ns),
+// summed into shared memory when the child ends. The driver reads the counter from the file.
+#define H_SUB_BITS 5
+#define H_BUCKETS ((32 - H_SUB_BITS + 1) << H_SUB_BITS)
+
+static const char* w2r_file;
+static int w2r_try_first;
+
+static int bucket_of(int64_t ns) {
+  uint32_t v = ns < (int64_t)UINT32_MAX ? (uint32_t)ns : UINT32_MAX;
+  if (v < (1u << H_SUB_BITS)) return (int)v;
+  int e = 31 - __builtin_clz(v);
+  return ((e - H_SUB_BITS + 1) << H_SUB_BITS) + (int)((v >> (e - H_SUB_BITS)) & ((1u << H_SUB_BITS) - 1));
+}
+
+// The merged histogram and max wait live after the per-process results in the shared mapping.
+static uint64_t* shared_waits(shared_t* s) { return (uint64_t*)&s->latencies[MAX_PROCS]; }
+
+static uint64_t real_writer_body(shared_t* s, int64_t deadline) {
+  int fd = open(w2r_file, O_RDWR);
+  if (fd < 0) die("open");
+  static uint64_t local[H_BUCKETS];
+  int64_t max = 0;
+  uint64_t n = 0, pid = (uint64_t)getpid();
+  unsigned char current[16];
+  for (;;) {
+    int64_t asked = now_ns();
+    if (asked >= deadline) break;
+    if (!w2r_try_first || pthread_rwlock_trywrlock(&s->lock) != 0) pthread_rwlock_wrlock(&s->lock);
+    int64_t waited = now_ns() - asked;
+    local[bucket_of(waited)]++;
+    if (waited > max) max = waited;
+    if (pread(fd, current, 16, 0) != 16) die("pread");
+    uint64_t value;
+    memcpy(&value, current, 8);  // little-endian host, as the file's format
+    value++;
+    uint64_t count = n + 1;
+    if (pwrite(fd, &value, 8, 0) != 8 || pwrite(fd, &pid, 8, 8) != 8 || pwrite(fd, &count, 8, 16) != 8)
+      die("pwrite");
+    pthread_rwlock_unlock(&s->lock);
+    n++;
+  }
+  close(fd);
+  uint64_t* waits = shared_waits(s);
+  for (int i = 0; i < H_BUCKETS; i++)
+    if (local[i]) __atomic_fetch_add(&waits[i], local[i], __ATOMIC_RELAXED);
+  uint64_t seen = __atomic_load_n(&waits[H_BUCKETS], __ATOMIC_RELAXED);
+  while (seen < (uint64_t)max && !__atomic_compare_exchange_n(&waits[H_BUCKETS], &seen, (uint64_t)max, 0,
+                                                              __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+  return n;
+}
+
 static void print_ops(int procs, double seconds, int with_counter, uint64_t counter) {
   printf("{\"ops\":[");
   for (int i = 0; i < procs; i++) printf("%s%llu", i ? "," : "", (unsigned long long)ops_out[i]);
@@ -157,6 +216,27 @@ static int w2(int procs, int64_t ms) {
   shared_t* s = map_shared(sizeof(int64_t) * MAX_PROCS);
   double seconds = run_children(s, procs, ms, writer_body);
   print_ops(procs, seconds, 1, s->counter);
+  return 0;
+}
+
+static int w2r(int procs, int64_t ms, const char* form, const char* file) {
+  w2r_file = file;
+  w2r_try_first = strcmp(form, "tryFirst") == 0;
+  if (!w2r_try_first && strcmp(form, "wait") != 0) die("w2r form");
+  shared_t* s = map_shared(sizeof(int64_t) * MAX_PROCS + sizeof(uint64_t) * (H_BUCKETS + 1));
+  double seconds = run_children(s, procs, ms, real_writer_body);
+  uint64_t* waits = shared_waits(s);
+  uint64_t count = 0;
+  printf("{\"ops\":[");
+  for (int i = 0; i < procs; i++) printf("%s%llu", i ? "," : "", (unsigned long long)ops_out[i]);
+  printf("],\"seconds\":%.4f,\"waits\":{\"buckets\":[", seconds);
+  for (int i = 0, first = 1; i < H_BUCKETS; i++) {
+    if (!waits[i]) continue;
+    printf("%s[%d,%llu]", first ? "" : ",", i, (unsigned long long)waits[i]);
+    first = 0;
+    count += waits[i];
+  }
+  printf("],\"count\":%llu,\"max\":%llu}}\n", (unsigned long long)count, (unsigned long long)waits[H_BUCKETS]);
   return 0;
 }
 
@@ -209,8 +289,11 @@ static int w3(int iterations) {
 int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "w1") == 0) return w1(atoll(argv[2]));
   if (argc >= 4 && strcmp(argv[1], "w2") == 0) return w2(atoi(argv[2]), atoll(argv[3]));
+  if (argc >= 6 && strcmp(argv[1], "w2r") == 0) return w2r(atoi(argv[2]), atoll(argv[3]), argv[4], argv[5]);
   if (argc >= 3 && strcmp(argv[1], "w3") == 0) return w3(atoi(argv[2]));
   if (argc >= 4 && strcmp(argv[1], "w6") == 0) return w6(atoi(argv[2]), atoll(argv[3]));
-  fprintf(stderr, "usage: floor w1 <ms> | w2 <procs> <ms> | w3 <iterations> | w6 <readers> <ms>\n");
+  fprintf(stderr,
+          "usage: floor w1 <ms> | w2 <procs> <ms> | w2r <procs> <ms> <wait|tryFirst> <file> | w3 <iterations> | "
+          "w6 <readers> <ms>\n");
   return 64;
 }

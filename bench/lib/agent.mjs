@@ -1,12 +1,13 @@
 // A benchmark process. bench/run.mjs forks one or more of these per measurement and drives them
 // over IPC; every timing that goes into a result is taken here, inside the measured process, with
 // process.hrtime.bigint() (CLOCK_MONOTONIC, so stamps from two processes can be subtracted).
-import { constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SharedMemory } from '../../dist/index.js';
-import { contender } from './contenders.mjs';
+import { contender, writeAcquirer } from './contenders.mjs';
+import { WaitHistogram } from './histogram.mjs';
 
 const now = () => process.hrtime.bigint();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,6 +87,52 @@ async function loop(kind, startAt, until, counterName) {
   }
   counter?.close();
   return { ops };
+}
+
+// W2-real: the write lock around real work on a file shared by every agent (opened once, fd kept):
+// read 16 bytes at offset 0, then three 8-byte writes (pread / pwrite). Offset 0 holds a counter,
+// a 64-bit little-endian integer, read, incremented and written back, so an unguarded interleaving
+// loses an update; 8 holds the last writer's index, 16 its own operation count. `form` is 'wait' or
+// 'tryFirst' (see contenders.mjs). Every acquisition's wait, from asking for the lock to holding it,
+// goes into a histogram; the clock is performance.now() (the same monotonic clock as hrtime, no
+// BigInt per stamp). Runs until a deadline shared by all agents, then reports when it finished.
+async function realContention(form, index, startAt, until, file) {
+  const fd = openSync(file, 'r+');
+  const acquire = writeAcquirer(handle, form);
+  const current = Buffer.alloc(16);
+  const counter = Buffer.alloc(8);
+  const writer = Buffer.alloc(8);
+  const mine = Buffer.alloc(8);
+  writer.writeUInt32LE(index, 0);
+  writer.writeUInt32LE(process.pid, 4);
+  const waits = new WaitHistogram();
+  while (now() < startAt) await sleep(0);
+  const startedLateMs = Number(now() - startAt) / 1e6;
+  const cpu = process.cpuUsage();
+  const deadline = performance.now() + Number(until - now()) / 1e6;
+  let ops = 0;
+  for (;;) {
+    const asked = performance.now();
+    if (asked >= deadline) break;
+    let got = acquire();
+    if (isPromise(got)) got = await got;
+    waits.record((performance.now() - asked) * 1e6);
+    readSync(fd, current, 0, 16, 0);
+    const value = current.readUInt32LE(0) + current.readUInt32LE(4) * 2 ** 32 + 1;
+    counter.writeUInt32LE(value >>> 0, 0);
+    counter.writeUInt32LE(Math.floor(value / 2 ** 32), 4);
+    mine.writeDoubleLE(ops + 1, 0);
+    writeSync(fd, counter, 0, 8, 0);
+    writeSync(fd, writer, 0, 8, 8);
+    writeSync(fd, mine, 0, 8, 16);
+    const released = got.release();
+    if (isPromise(released)) await released;
+    ops++;
+  }
+  const finished = now();
+  const { user, system } = process.cpuUsage(cpu);
+  closeSync(fd);
+  return { ops, finished: String(finished), startedLateMs, cpuSeconds: (user + system) / 1e6, waits: waits.toJSON() };
 }
 
 // W4: the event loop's delay while this process waits for a lock held elsewhere.
@@ -197,6 +244,9 @@ const handlers = {
   },
   async loop(msg) {
     return loop(msg.kind, BigInt(msg.startAt), BigInt(msg.until), msg.counter);
+  },
+  async w2r(msg) {
+    return realContention(msg.form, msg.index, BigInt(msg.startAt), BigInt(msg.until), msg.file);
   },
   async w4() {
     return loopDelayWhileWaiting();

@@ -10,6 +10,9 @@
 // `held` is the library's own object where it has one (interlock's LockGuard), else { release },
 // so the harness adds no wrapper to the library that has none.
 //
+// `forms` names, in the library's own calls, the two ways a workload can take the write lock (see
+// writeAcquirer below): the waiting call, and the try-first form real code uses to skip the wait.
+//
 // Each adapter uses the library the way its README says to, with the options a user who wants
 // low latency would pick (noted where there is a choice). Libraries without a shared mode take
 // the exclusive lock for read().
@@ -31,6 +34,7 @@ const interlock = {
   id: 'interlock',
   label: 'interlocked',
   api: '`await lock.write()` / `lock.tryWrite()`, `guard.release()`',
+  forms: { wait: '`await write()`', tryFirst: '`tryWrite() ?? await write()`' },
   version: () => require('../../package.json').version,
   load: () => RwLock,
   shared: true,
@@ -54,6 +58,7 @@ const properLockfile = {
   id: 'proper-lockfile',
   label: 'proper-lockfile',
   api: '`await lockfile.lock(file, { retries })`, `await release()`',
+  forms: { wait: '`await lock(file, { retries })`', tryFirst: '`await lock(file)`, on `ELOCKED` waiting' },
   version: () => versionOf('proper-lockfile'),
   load: () => require('proper-lockfile'),
   shared: false,
@@ -90,6 +95,7 @@ const fsExt = {
   id: 'fs-ext',
   label: 'fs-ext',
   api: '`flock(fd, "ex", cb)` / `flock(fd, "exnb", cb)`, `flock(fd, "un", cb)`',
+  forms: { wait: '`flock(fd, "ex")`', tryFirst: '`flock(fd, "exnb")`, on `EAGAIN` `"ex"`' },
   version: () => versionOf('fs-ext'),
   load: () => require('fs-ext'),
   shared: true,
@@ -124,6 +130,7 @@ const osLock = {
   id: 'os-lock',
   label: 'os-lock',
   api: '`await lock(fd, { exclusive })` / `{ immediate: true }`, `await unlock(fd)`',
+  forms: { wait: '`await lock(fd)`', tryFirst: '`await lock(fd, { immediate })`, on `EAGAIN` waiting' },
   version: () => versionOf('os-lock'),
   load: () => require('os-lock'),
   shared: true,
@@ -157,6 +164,7 @@ const fsNative = {
   id: 'fs-native-extensions',
   label: 'fs-native-extensions',
   api: '`await waitForLock(fd)` / `tryLock(fd)`, `unlock(fd)`',
+  forms: { wait: '`await waitForLock()`', tryFirst: '`tryLock() ?? await waitForLock()`' },
   version: () => versionOf('fs-native-extensions'),
   load: () => require('fs-native-extensions'),
   shared: true,
@@ -174,6 +182,24 @@ const fsNative = {
     };
   },
 };
+
+const isPromise = (x) => x !== null && typeof x === 'object' && typeof x.then === 'function';
+
+// The write-lock acquisition forms, for any adapter's handle: 'wait' is its waiting call; 'tryFirst'
+// is `tryWrite() ?? await write()`, the library's try, then its waiting call only when the try found
+// the lock taken. Where the library's try is synchronous (interlock, fs-native-extensions) a free
+// lock is returned as is, no promise, so the caller awaits only on the slow path, as real code does.
+export const writeForms = ['wait', 'tryFirst'];
+
+export function writeAcquirer(handle, form) {
+  const { write, tryWrite } = handle;
+  if (form === 'wait') return write;
+  if (form !== 'tryFirst') throw new Error(`unknown acquisition form ${form}`);
+  return () => {
+    const got = tryWrite();
+    return isPromise(got) ? got.then((held) => held ?? write()) : (got ?? write());
+  };
+}
 
 export const contenders = [interlock, fsNative, fsExt, osLock, properLockfile];
 export const peers = contenders.filter((c) => c.id !== 'interlock');

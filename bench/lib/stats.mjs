@@ -12,11 +12,14 @@ export function quantile(values, q) {
 export const median = (values) => quantile(values, 0.5);
 
 // The median across runs of every numeric field of the per-run summaries (same shape each run).
-export function medianOfRuns(runs) {
+// The fields named in `worst` take the largest value of any run instead, so that one run's lost
+// update or long wait is not hidden by the others.
+export function medianOfRuns(runs, worst = []) {
   const out = {};
   for (const key of Object.keys(runs[0])) {
     const values = runs.map((r) => r[key]);
-    if (values.every((v) => typeof v === 'number')) out[key] = median(values);
+    if (values.every((v) => typeof v === 'number'))
+      out[key] = worst.includes(key) ? Math.max(...values) : median(values);
     else out[key] = values[values.length - 1];
   }
   out.runs = runs.length;

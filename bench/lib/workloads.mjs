@@ -2,12 +2,14 @@
 // the workload) and returns one run's summary: plain numbers, so runs can be reduced to medians.
 import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RwLock, SharedMemory } from '../../dist/index.mjs';
+import { busyCpuSeconds } from './cpu.mjs';
 import { runFloor } from './floor.mjs';
+import { WaitHistogram } from './histogram.mjs';
 import { quantile, median } from './stats.mjs';
 
 const agentPath = fileURLToPath(new URL('./agent.mjs', import.meta.url));
@@ -165,6 +167,73 @@ export async function w2(contender, { ms, procs }) {
   } finally {
     counter.close();
     SharedMemory.unlink(counterName);
+  }
+}
+
+// W2-real: `procs` processes take the write lock in `form` ('wait' or 'tryFirst') around real work on
+// one file they share (agent.mjs, realContention; the floor's is the same in C). Lost updates =
+// operations counted minus the file's counter; smallest share = the least busy process's operations
+// / its fair share (total / procs); waits merged over every acquisition of every process. ops/s over
+// the time from the shared start to the last process's finish (an operation started before the
+// deadline is counted whole). busyElsewhereCores: CPU used by anything else on the machine meanwhile
+// (other processes, a hypervisor's steal), which on a shared machine decides whether the processes
+// overlap at all.
+export async function w2r(contender, { ms, procs, form }) {
+  const file = join(workDirectory(), `w2r-${randomBytes(5).toString('hex')}.bin`);
+  writeFileSync(file, Buffer.alloc(24));
+  const summary = ({ ops, seconds, waits, ...rest }) => {
+    const total = ops.reduce((a, b) => a + b, 0);
+    const data = readFileSync(file);
+    const counter = data.readUInt32LE(0) + data.readUInt32LE(4) * 2 ** 32;
+    const merged = WaitHistogram.merge(waits);
+    return {
+      opsPerSec: total / seconds,
+      lost: total - counter,
+      minFairShare: total ? Math.min(...ops) / (total / procs) : 0,
+      waitP50Us: merged.quantile(0.5) / 1000,
+      waitP99Us: merged.quantile(0.99) / 1000,
+      waitMaxUs: merged.max / 1000,
+      total,
+      ...rest,
+      ops,
+    };
+  };
+  try {
+    if (contender === 'floor') {
+      const r = runFloor('w2r', procs, ms, form, file);
+      return summary({ ops: r.ops, seconds: r.seconds, waits: [r.waits] });
+    }
+    return await withAgents(procs, contender, freshTarget(), async (agents) => {
+      const startAt = now() + BigInt(300 + 40 * procs) * 1_000_000n;
+      const until = startAt + BigInt(ms) * 1_000_000n;
+      let busyAtStart;
+      const sampling = sleep(Number(startAt - now()) / 1e6).then(() => (busyAtStart = [now(), busyCpuSeconds()]));
+      const results = await Promise.all(
+        agents.map((a, index) => a.call('w2r', { form, index, file, startAt: String(startAt), until: String(until) })),
+      );
+      await sampling;
+      // CPU the machine spent on anything but these agents over the window, in cores.
+      const [sampledAt, busyBefore] = busyAtStart;
+      const ours = results.reduce((sum, r) => sum + r.cpuSeconds, 0);
+      const busyElsewhereCores = Math.max(
+        0,
+        (busyCpuSeconds() - busyBefore - ours) / (Number(now() - sampledAt) / 1e9),
+      );
+      const finished = results.reduce((last, r) => (BigInt(r.finished) > last ? BigInt(r.finished) : last), 0n);
+      const startedLateMs = Math.max(...results.map((r) => r.startedLateMs));
+      if (startedLateMs > 20) {
+        console.error(`! W2R ${contender} ${form}: a process started ${startedLateMs.toFixed(1)} ms after the others`);
+      }
+      return summary({
+        ops: results.map((r) => r.ops),
+        seconds: Number(finished - startAt) / 1e9,
+        waits: results.map((r) => r.waits),
+        startedLateMs,
+        busyElsewhereCores,
+      });
+    });
+  } finally {
+    rmSync(file, { force: true });
   }
 }
 
