@@ -122,10 +122,12 @@ function observed(): boolean {
 }
 
 /**
- * A reader/writer lock shared by every process and thread that opens the same name. Writers are
- * preferred; waits run on a native waiter thread, never on the event loop or the libuv threadpool.
+ * A reader/writer lock shared by every process and thread that opens the same name. Waits run on a
+ * native waiter thread, never on the event loop or the libuv threadpool.
  *
- * - **Writer-preferring**: once a writer waits, new readers wait behind it.
+ * - **Eventually fair**: a free lock may be taken past waiters younger than 2 ms (a running process
+ *   goes on without a wake-up per operation); a waiter older than that is served before anyone else.
+ *   A release wakes one waiter, the oldest.
  * - **FIFO within a process**: requests of one process (all its threads) queue in order.
  * - **Held by the guard, not by a thread**, and **not reentrant**: a second `write()` from the holder
  *   waits like anyone else.

@@ -110,7 +110,7 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
   static constexpr uint64_t kLingerMs = 50;
   // Eventual fairness: a request that has waited this long raises kStarving, and from then on the
   // lock is handed to starving waiters only (no process takes it past them). See RwLockSegment.
-  static constexpr uint64_t kStarveMs = 1;
+  static constexpr uint64_t kStarveMs = 2;
   bool head_starving(uint64_t now) const;
   // At most one liveness check of the blockers per interval: after failed tries, and after a
   // waiter-thread write grant that went past a waiting bit (which may be a dead writer's).
