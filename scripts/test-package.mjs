@@ -57,6 +57,7 @@ for (const required of [
 ]) {
   check(files.includes(required), `the tarball has ${required}`);
 }
+(await import('./package-checks/glibc-floor.mjs')).checkGlibcFloor(root, check); // glibc <= 2.28, no GLIBCXX
 
 // 2. Packaging lint on the unpacked package.
 const unpacked = join(work, 'unpacked');
