@@ -35,7 +35,7 @@ const allowed = [
   /^install\.cjs$/,
   /^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)$/,
   /^prebuilds\/(linux-x64|win32-x64)\/interlocked\.[a-z.]*node$/,
-  /^src\/native\/.+\.(cc|h)$/,
+  /^src\/native\/.+\.(cc|h|map)$/, // map: the Linux export list (binding.gyp)
 ];
 const stray = files.filter((f) => !allowed.some((re) => re.test(f)));
 check(stray.length === 0, `nothing but the allowed files in the tarball${stray.length ? `: ${stray.join(', ')}` : ''}`);
@@ -52,6 +52,7 @@ for (const required of [
   'dist/piscina.d.ts',
   'dist/cli/main.js',
   'prebuilds/linux-x64/interlocked.glibc.node',
+  'src/native/platform/linux_exports.map',
   'prebuilds/win32-x64/interlocked.napi.node',
   'src/native/addon.cc',
 ]) {
