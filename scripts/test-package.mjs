@@ -34,7 +34,7 @@ const allowed = [
   /^binding\.gyp$/,
   /^install\.cjs$/,
   /^dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)$/,
-  /^prebuilds\/(linux-x64|win32-x64)\/interlocked\.[a-z.]*node$/,
+  /^prebuilds\/(linux-x64|linux-arm64|win32-x64)\/interlocked\.[a-z.]*node$/,
   /^src\/native\/.+\.(cc|h|map)$/, // map: the Linux export list (binding.gyp)
 ];
 const stray = files.filter((f) => !allowed.some((re) => re.test(f)));
@@ -52,6 +52,7 @@ for (const required of [
   'dist/piscina.d.ts',
   'dist/cli/main.js',
   'prebuilds/linux-x64/interlocked.glibc.node',
+  'prebuilds/linux-arm64/interlocked.glibc.node',
   'src/native/platform/linux_exports.map',
   'prebuilds/win32-x64/interlocked.napi.node',
   'src/native/addon.cc',
