@@ -2,7 +2,8 @@
 // and lints the package (publint), installs it into a fresh project with no compiler reachable and
 // PREBUILDS_ONLY=1, then runs an ESM consumer, a CommonJS consumer, a TypeScript consumer
 // (type-checked with module NodeNext) and the ESM consumer again under Wine with the Windows
-// node.exe. Run `npm run prebuildify` first (the npm script does).
+// node.exe and under qemu-user with the arm64 node (linux-arm64 prebuild). Run `npm run prebuildify`
+// first (the npm script does).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { root, runWindowsNode } from './wine.mjs';
+import { runArm64Node } from './arm64.mjs';
 
 const failures = [];
 const check = (ok, what) => {
@@ -159,6 +161,17 @@ check(tsc.status === 0, 'TypeScript consumer type-checks (module NodeNext)');
 const windows = runWindowsNode(['esm.mjs'], { cwd: project, log: join(work, 'windows.log') });
 if (windows.status !== 0) console.log(windows.output);
 check(windows.status === 0 && windows.output.includes('esm ok'), 'ESM consumer under Wine (Windows node.exe)');
+
+// 6. The ESM consumer on linux-arm64: the arm64 node under qemu-user (scripts/arm64.mjs), which must
+// load the arm64 prebuild from the installed tarball (read from /proc/self/maps at exit).
+const mapsProbe = `data:text/javascript,import{readFileSync}from'node:fs';process.on('exit',()=>console.log('addon',process.arch,(readFileSync('/proc/self/maps','utf8').match(/\\S*prebuilds\\/\\S+\\.node/)||['none'])[0]))`;
+const arm64 = runArm64Node(['--import', mapsProbe, 'esm.mjs'], { cwd: project, timeout: 180_000 });
+const arm64Addon = join(project, 'node_modules', 'interlocked', 'prebuilds', 'linux-arm64', 'interlocked.glibc.node');
+if (arm64.status !== 0) console.log(arm64.output);
+check(
+  arm64.status === 0 && arm64.output.includes('esm ok') && arm64.output.includes(`addon arm64 ${arm64Addon}`),
+  `ESM consumer on linux-arm64 under qemu (the tarball's arm64 prebuild): ${arm64.output.trim().split('\n').pop()}`,
+);
 
 console.log(failures.length ? `\n${failures.length} package check(s) failed` : '\nthe package is fine');
 process.exit(failures.length ? 1 : 0);
