@@ -52,11 +52,35 @@
               "src/native/platform/linux_exit_watch.cc",
               "src/native/platform/posix_crash_point.cc",
               "src/native/platform/posix_clock.cc",
-              "src/native/platform/linux_errors.cc"
+              "src/native/platform/linux_errors.cc",
+              "src/native/platform/glibc_compat.cc"
             ],
             "libraries": [
               "-lrt",
-              "-lpthread"
+              "-lpthread",
+              "-Wl,--push-state,--no-as-needed",
+              "-l:libpthread.so.0",
+              "-Wl,--pop-state"
+            ],
+            "ldflags": [
+              "-static-libstdc++",
+              "-static-libgcc",
+              "-Wl,--exclude-libs,ALL",
+              "-Wl,--version-script=<(module_root_dir)/src/native/platform/linux_exports.map",
+              "-Wl,--wrap=pthread_create",
+              "-Wl,--wrap=pthread_detach",
+              "-Wl,--wrap=pthread_join",
+              "-Wl,--wrap=pthread_once",
+              "-Wl,--wrap=pthread_mutex_trylock",
+              "-Wl,--wrap=pthread_key_create",
+              "-Wl,--wrap=__pthread_key_create",
+              "-Wl,--wrap=pthread_key_delete",
+              "-Wl,--wrap=pthread_getspecific",
+              "-Wl,--wrap=pthread_setspecific",
+              "-Wl,--wrap=fstat",
+              "-Wl,--wrap=fstat64",
+              "-Wl,--wrap=_dl_find_object",
+              "-Wl,--wrap=arc4random"
             ]
           }
         ],

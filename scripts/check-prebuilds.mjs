@@ -4,13 +4,12 @@
 //
 //   node scripts/check-prebuilds.mjs [--dir <package root>]
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
-const root = args.includes('--dir')
-  ? resolve(args[args.indexOf('--dir') + 1])
-  : resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// npm runs prepack in the root of the package it packs.
+const root = resolve(args.includes('--dir') ? args[args.indexOf('--dir') + 1] : process.cwd());
 
 /** The prebuilds a published package must carry: where node-gyp-build looks, and what machine. */
 export const PREBUILDS = [
@@ -73,6 +72,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error('Run `npm run prebuildify` (it cross-builds linux-arm64 and win32-x64 too) and pack again.');
     process.exit(1);
   } else {
-    console.log(`prebuilds ok: ${PREBUILDS.map((p) => p.file).join(', ')}`);
+    console.error(`prebuilds ok: ${PREBUILDS.map((p) => p.file).join(', ')}`);
   }
 }

@@ -33,7 +33,9 @@ function asanRuntime() {
 async function buildAddon() {
   const gyp = JSON.parse(readFileSync(join(root, 'binding.gyp'), 'utf8')).targets[0];
   const linux = gyp.conditions.find(([cond]) => cond === "OS=='linux'")[1];
-  const sources = [...gyp.sources, ...linux.sources];
+  // Not the glibc floor's wrappers (glibc_compat.cc): they serve the shipped binary's --wrap links,
+  // and the sanitizer runtimes intercept the pthread calls themselves.
+  const sources = [...gyp.sources, ...linux.sources].filter((s) => !s.endsWith('/glibc_compat.cc'));
   const nodeHeaders = resolve(process.execPath, '..', '..', 'include', 'node');
   const flags = [
     '-std=c++17',

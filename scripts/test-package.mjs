@@ -2,9 +2,10 @@
 // and lints the package (publint), installs it into a fresh project with no compiler reachable and
 // PREBUILDS_ONLY=1, then runs an ESM consumer, a CommonJS consumer, a TypeScript consumer
 // (type-checked with module NodeNext) and the ESM consumer again under Wine with the Windows
-// node.exe; scripts/package-checks/consumers-cjs.mjs adds Jest 29, a TypeScript 5.4 node10 consumer,
-// one copy per process, arethetypeswrong and the source maps. Run `npm run prebuildify` first (the
-// npm script does).
+// node.exe and under qemu-user with the arm64 node (linux-arm64 prebuild);
+// scripts/package-checks/consumers-cjs.mjs adds Jest 29, a TypeScript 5.4 node10 consumer, one copy
+// per process, arethetypeswrong and the source maps. Run `npm run prebuildify` first (the npm
+// script does).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { formatMessage } from 'publint/utils';
 import { root, runWindowsNode } from './wine.mjs';
 import { checkCommonJsConsumers } from './package-checks/consumers-cjs.mjs';
 import { checkPackRefusesMissingPrebuilds } from './package-checks/prebuilds.mjs';
+import { runArm64Node } from './arm64.mjs';
 
 const failures = [];
 const check = (ok, what) => {
@@ -39,8 +41,8 @@ const allowed = [
   /^install\.cjs$/,
   /^dist\/package\.json$/,
   /^dist\/.+\.(js|mjs|d\.ts|d\.mts|js\.map)$/,
-  /^prebuilds\/(linux-x64|win32-x64)\/interlocked\.[a-z.]*node$/,
-  /^src\/native\/.+\.(cc|h)$/,
+  /^prebuilds\/(linux-x64|linux-arm64|win32-x64)\/interlocked\.[a-z.]*node$/,
+  /^src\/native\/.+\.(cc|h|map)$/, // map: the Linux export list (binding.gyp)
 ];
 const stray = files.filter((f) => !allowed.some((re) => re.test(f)));
 check(stray.length === 0, `nothing but the allowed files in the tarball${stray.length ? `: ${stray.join(', ')}` : ''}`);
@@ -62,11 +64,14 @@ for (const required of [
   'dist/piscina.d.mts',
   'dist/cli/main.js',
   'prebuilds/linux-x64/interlocked.glibc.node',
+  'prebuilds/linux-arm64/interlocked.glibc.node',
+  'src/native/platform/linux_exports.map',
   'prebuilds/win32-x64/interlocked.napi.node',
   'src/native/addon.cc',
 ]) {
   check(files.includes(required), `the tarball has ${required}`);
 }
+(await import('./package-checks/glibc-floor.mjs')).checkGlibcFloor(root, check); // glibc <= 2.28, no GLIBCXX
 
 // 2. Packaging lint on the unpacked package.
 const unpacked = join(work, 'unpacked');
@@ -170,6 +175,17 @@ checkPackRefusesMissingPrebuilds({ root, work, check });
 const windows = runWindowsNode(['esm.mjs'], { cwd: project, log: join(work, 'windows.log') });
 if (windows.status !== 0) console.log(windows.output);
 check(windows.status === 0 && windows.output.includes('esm ok'), 'ESM consumer under Wine (Windows node.exe)');
+
+// 6. The ESM consumer on linux-arm64: the arm64 node under qemu-user (scripts/arm64.mjs), which must
+// load the arm64 prebuild from the installed tarball (read from /proc/self/maps at exit).
+const mapsProbe = `data:text/javascript,import{readFileSync}from'node:fs';process.on('exit',()=>console.log('addon',process.arch,(readFileSync('/proc/self/maps','utf8').match(/\\S*prebuilds\\/\\S+\\.node/)||['none'])[0]))`;
+const arm64 = runArm64Node(['--import', mapsProbe, 'esm.mjs'], { cwd: project, timeout: 180_000 });
+const arm64Addon = join(project, 'node_modules', 'interlocked', 'prebuilds', 'linux-arm64', 'interlocked.glibc.node');
+if (arm64.status !== 0) console.log(arm64.output);
+check(
+  arm64.status === 0 && arm64.output.includes('esm ok') && arm64.output.includes(`addon arm64 ${arm64Addon}`),
+  `ESM consumer on linux-arm64 under qemu (the tarball's arm64 prebuild): ${arm64.output.trim().split('\n').pop()}`,
+);
 
 console.log(failures.length ? `\n${failures.length} package check(s) failed` : '\nthe package is fine');
 process.exit(failures.length ? 1 : 0);

@@ -123,7 +123,9 @@ export async function checkCommonJsConsumers({ root, work, tarball, pkgDir, file
 function checkSourceMaps(pkgDir, files, check) {
   const shipped = new Set(files);
   const bad = [];
-  const maps = files.filter((f) => f.endsWith('.map'));
+  // Source maps are JavaScript's and declarations' (src/native/platform/linux_exports.map is a linker
+  // version script).
+  const maps = files.filter((f) => /\.(m?js|d\.m?ts)\.map$/.test(f));
   for (const file of maps) {
     const map = JSON.parse(readFileSync(join(pkgDir, file), 'utf8'));
     map.sources.forEach((source, i) => {

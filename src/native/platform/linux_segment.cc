@@ -1,11 +1,12 @@
-// Named segments on Linux: POSIX shared memory, a file in /dev/shm (shm_open + mmap), created
-// nameless, sized and reserved, then linked in under its name.
+// Named segments on Linux: POSIX shared memory, a file in /dev/shm (opened as shm_open() does, then
+// mmap), created nameless, sized and reserved, then linked in under its name.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 
@@ -86,12 +87,30 @@ class LinuxSegment final : public Segment {
   int fd_;  // kept open: it carries the slot holds
 };
 
-std::string shm_name(const std::string& os_name) {
-  return "/" + os_name;
-}
-
 // Where shm_open() keeps its objects (glibc and musl alike).
 constexpr const char* kShmDir = "/dev/shm";
+
+// The path shm_open("/<os_name>") and shm_unlink() use, or "" (errno EINVAL) for a name they refuse:
+// empty, with a '/', or too long. The addon calls open() and unlink() on it itself, exactly as
+// glibc does on Linux, instead of shm_open() and shm_unlink(): those moved from librt into libc in
+// glibc 2.34 and a binary that calls them needs 2.34 (the prebuilds load on 2.28).
+std::string shm_path(const std::string& os_name) {
+  if (os_name.empty() || os_name.size() >= NAME_MAX || os_name.find('/') != std::string::npos) {
+    errno = EINVAL;
+    return {};
+  }
+  return std::string(kShmDir) + "/" + os_name;
+}
+
+// shm_open(name, flags, 0) of an existing object: open() with O_NOFOLLOW and O_CLOEXEC, and a
+// directory is an invalid name (EINVAL), as in glibc.
+int shm_open_existing(const std::string& os_name, int flags) {
+  const std::string path = shm_path(os_name);
+  if (path.empty()) return -1;
+  int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EISDIR) errno = EINVAL;
+  return fd;
+}
 
 // Gives the new, still nameless file its mode and its full size, with every page reserved: tmpfs
 // allocates on first touch otherwise, and a full /dev/shm then kills the writer with SIGBUS.
@@ -173,25 +192,24 @@ off_t existing_size(int fd, const std::string& os_name) {
 }  // namespace
 
 std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
-  const std::string name = shm_name(o.os_name);
   if (o.create != CreateMode::kOpenOnly && o.size == 0 && o.create == CreateMode::kExclusive) {
     throw Error(ErrorCode::kInvalidArg, "size is required to create '" + o.os_name + "'");
   }
   const bool may_create = o.create != CreateMode::kOpenOnly && o.size > 0 && !o.read_only;
   int fd = -1;
   bool created = false;
-  // Open first: an existing segment costs one shm_open, never a copy made and thrown away. Only a
+  // Open first: an existing segment costs one open, never a copy made and thrown away. Only a
   // name that does not exist is created (and one made meanwhile by another process is opened).
   for (int attempt = 0; fd < 0; ++attempt) {
     if (o.create != CreateMode::kExclusive) {
-      fd = ::shm_open(name.c_str(), (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+      fd = shm_open_existing(o.os_name, o.read_only ? O_RDONLY : O_RDWR);
       if (fd >= 0) break;
-      if (errno != ENOENT) throw_errno("shm_open", "cannot open '" + o.os_name + "'");
+      if (errno != ENOENT) throw_errno("open", "cannot open '" + o.os_name + "'");
       if (!may_create) {
         throw Error(ErrorCode::kNotFound,
                     "'" + o.os_name + "' does not exist" +
                         (o.size == 0 && o.create != CreateMode::kOpenOnly ? " (give a size to create it)" : ""),
-                    ENOENT, "shm_open");
+                    ENOENT, "open");
       }
     }
     fd = create_published(o);
@@ -229,9 +247,12 @@ std::unique_ptr<Segment> Segment::open(const SegmentOptions& o) {
 }
 
 bool Segment::unlink(const std::string& os_name, Scope) {
-  if (::shm_unlink(shm_name(os_name).c_str()) == 0) return true;
+  // shm_unlink(), as glibc does it: unlink() in the directory, EPERM reported as EACCES.
+  const std::string path = shm_path(os_name);
+  if (!path.empty() && ::unlink(path.c_str()) == 0) return true;
   if (errno == ENOENT) return false;
-  throw_errno("shm_unlink", "cannot unlink '" + os_name + "'");
+  if (errno == EPERM) errno = EACCES;
+  throw_errno("unlink", "cannot unlink '" + os_name + "'");
 }
 
 }  // namespace interlock::platform
