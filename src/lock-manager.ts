@@ -16,7 +16,7 @@ import type { LockGuard } from './lock-guard.js';
 import { MAX_NAME_LENGTH, checkPrefix, decodeName, encodeName } from './lock-names.js';
 import { LockRegistry } from './lock-registry.js';
 import { abortReason, checkCommon, checkObject, checkSignal, checkTimeout, type Scope } from './options.js';
-import { RwLock, kQuietAcquire, kQuietTry } from './rwlock.js';
+import { RwLock, quietAcquire, quietTry } from './rwlock.js';
 
 /**
  * A LockManager request's mode: `'exclusive'` (the write lock of the underlying RwLock: one holder)
@@ -339,7 +339,7 @@ export class LockManager {
     if (r.ifAvailable) {
       let guard: LockGuard | null;
       try {
-        guard = resource.lock[kQuietTry](rwMode);
+        guard = quietTry(resource.lock, rwMode);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -353,12 +353,12 @@ export class LockManager {
 
     const entry = addEntry(resource.key, mode);
     const acquire = (): Promise<LockGuard> => {
-      const guard = resource.lock[kQuietTry](rwMode);
+      const guard = quietTry(resource.lock, rwMode);
       if (guard !== null) {
         markHeld(entry);
         return Promise.resolve(guard);
       }
-      return resource.lock[kQuietAcquire](rwMode, { signal: r.signal, timeout: r.timeout }).then((g) => {
+      return quietAcquire(resource.lock, rwMode, { signal: r.signal, timeout: r.timeout }).then((g) => {
         markHeld(entry);
         return g;
       });

@@ -112,10 +112,18 @@ const holding: RwLock[] = [];
 
 const OPEN_KEYS = ['maxProcesses', ...COMMON_KEYS] as const;
 
-/** @internal Acquisitions whose tracing and release reports belong to the caller (LockManager). */
-export const kQuietTry = Symbol('interlocked.quietTry');
+/**
+ * @internal Acquisitions whose tracing and release reports belong to the caller (LockManager).
+ * Module functions set by RwLock's static block (not methods: a symbol-keyed method on the class
+ * cost W1 some 10 ns).
+ */
+export let quietTry: (lock: RwLock, mode: 'read' | 'write') => LockGuard | null;
 /** @internal */
-export const kQuietAcquire = Symbol('interlocked.quietAcquire');
+export let quietAcquire: (
+  lock: RwLock,
+  mode: 'read' | 'write',
+  options: AcquireOptions | undefined,
+) => Promise<LockGuard>;
 
 function observed(): boolean {
   return acquireChannel.hasSubscribers || debugEnabled;
@@ -243,7 +251,7 @@ export class RwLock implements Disposable {
    * `ERR_INVALID_ARG_VALUE`, `ERR_OUT_OF_RANGE`).
    */
   read(options?: AcquireOptions): Promise<LockGuard> {
-    return observed() ? this.#observedAcquire('read', options) : this.#acquire('read', options);
+    return observed() ? this.#observedAcquire('read', options) : this.#acquire('read', options, false);
   }
 
   /**
@@ -265,7 +273,7 @@ export class RwLock implements Disposable {
    * ```
    */
   write(options?: AcquireOptions): Promise<LockGuard> {
-    return observed() ? this.#observedAcquire('write', options) : this.#acquire('write', options);
+    return observed() ? this.#observedAcquire('write', options) : this.#acquire('write', options, false);
   }
 
   /**
@@ -277,7 +285,7 @@ export class RwLock implements Disposable {
    * @throws An {@link InterlockError} `ERR_CLOSED` (the handle is closed), `ERR_TOO_MANY_GUARDS`.
    */
   tryRead(): LockGuard | null {
-    return observed() ? this.#observedTry('read') : this.#try('read');
+    return observed() ? this.#observedTry('read') : this.#try('read', false);
   }
 
   /**
@@ -295,17 +303,12 @@ export class RwLock implements Disposable {
    * ```
    */
   tryWrite(): LockGuard | null {
-    return observed() ? this.#observedTry('write') : this.#try('write');
+    return observed() ? this.#observedTry('write') : this.#try('write', false);
   }
 
-  /** @internal */
-  [kQuietTry](mode: Mode): LockGuard | null {
-    return this.#try(mode, true);
-  }
-
-  /** @internal */
-  [kQuietAcquire](mode: Mode, options: AcquireOptions | undefined): Promise<LockGuard> {
-    return this.#acquire(mode, options, true);
+  static {
+    quietTry = (lock, mode) => lock.#try(mode, true);
+    quietAcquire = (lock, mode, options) => lock.#acquire(mode, options, true);
   }
 
   #context(mode: Mode, timeout: unknown): AcquireContext {
@@ -313,7 +316,7 @@ export class RwLock implements Disposable {
   }
 
   #observedTry(mode: Mode): LockGuard | null {
-    const guard = this.#try(mode);
+    const guard = this.#try(mode, false);
     if (debugEnabled) debug('try %s %s: %s', mode, this.name, guard === null ? 'busy' : 'granted');
     if (acquireChannel.hasSubscribers) traceTry(this.#context(mode, 0), guard !== null, guard?.abandoned ?? false);
     return guard;
@@ -323,7 +326,7 @@ export class RwLock implements Disposable {
     // (An uncontended request is granted before it waits: the log says 'granted after 0.0x ms'.)
     const context = this.#context(mode, (options as { timeout?: unknown } | undefined)?.timeout);
     if (debugEnabled) debug('acquire %s %s (timeout %s ms)', mode, this.name, context.timeout);
-    const acquire = () => this.#acquire(mode, options);
+    const acquire = () => this.#acquire(mode, options, false);
     const started = now();
     const acquired = acquireChannel.hasSubscribers ? traceAcquire(context, acquire) : acquire();
     if (!debugEnabled) return acquired;
@@ -453,16 +456,16 @@ export class RwLock implements Disposable {
     if (typeof fn !== 'function') {
       throw invalidArgType('fn', 'of type function', fn);
     }
-    using guard = await (observed() ? this.#observedAcquire(mode, options) : this.#acquire(mode, options));
+    using guard = await (observed() ? this.#observedAcquire(mode, options) : this.#acquire(mode, options, false));
     return await fn(guard);
   }
 
-  #try(mode: Mode, quiet = false): LockGuard | null {
+  #try(mode: Mode, quiet: boolean): LockGuard | null {
     const token = this.#native().tryAcquire(mode === 'write' ? 1 : 0);
     return token === 0 ? null : this.#guard(mode, token, quiet);
   }
 
-  #acquire(mode: Mode, options: AcquireOptions | undefined, quiet = false): Promise<LockGuard> {
+  #acquire(mode: Mode, options: AcquireOptions | undefined, quiet: boolean): Promise<LockGuard> {
     let handle: NativeRwLock;
     let timeout: number;
     let signal: AbortSignal | undefined;
