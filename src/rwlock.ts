@@ -65,7 +65,7 @@ export interface LockInfo {
   writer: Holder | null;
   /** One entry per process, with its count of read holds. */
   readers: Holder[];
-  /** Requests waiting, over all processes: `readers` reads and `writers` writes. */
+  /** Requests waiting, over all live processes: `readers` reads and `writers` writes (a dead process's queue is in `waiters`, with `alive: false`, until its slot is recovered). */
   waiting: { readers: number; writers: number };
   /**
    * Per process with queued requests: its `pid`, how many reads (`readers`) and writes (`writers`) it

@@ -286,7 +286,14 @@ void RwLockSegment::settle() {
         if (next < 0) next = oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, false);
         uint32_t i = static_cast<uint32_t>(next);
         if (next >= 0 && (layout_->slots[i].flags.load(kSeq) & slot_flag::kWantWrite)) {
-          wake_slot(i);
+          // A waiter that died parked stays flagged until someone recovers its slot, and a wake-up
+          // for it alone would reach nobody: then wake every waiter, as before protocol 3.
+          uint64_t owner = layout_->slots[i].owner.load(kSeq);
+          if (is_mine(i) || (owner != 0 && owner_alive(i, owner))) {
+            wake_slot(i);
+          } else {
+            wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
+          }
         } else {
           wake_flagged(slot_flag::kWantRead);  // a run of readers (a writer may have left meanwhile)
           if (next < 0) continue;
@@ -626,8 +633,10 @@ LockSnapshot RwLockSegment::inspect() const {
     if (reads > 0) snap.readers.push_back({pid, reads, slot.read_since_ms.load(std::memory_order_relaxed), alive});
     uint32_t waiting_reads = slot.waiting_reads.load(std::memory_order_relaxed);
     uint32_t waiting_writes = slot.waiting_writes.load(std::memory_order_relaxed);
-    snap.waiting_reads += waiting_reads;
-    snap.waiting_writes += waiting_writes;
+    if (alive) {  // a dead process's queue is nobody's wait (it goes with its slot's recovery)
+      snap.waiting_reads += waiting_reads;
+      snap.waiting_writes += waiting_writes;
+    }
     if (waiting_reads + waiting_writes > 0) snap.waiters.push_back({pid, waiting_reads, waiting_writes, alive});
   }
   return snap;
