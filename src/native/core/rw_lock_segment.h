@@ -148,6 +148,7 @@ class RwLockSegment {
   uint32_t local_reads_ = 0;
   std::vector<std::unique_ptr<platform::ParkEvent>> events_;  // opened on first use, one per slot
   std::vector<DeadHolder> recovered_;                          // until take_recovered()
+  uint64_t next_liveness_look_ms_ = 0;  // settle()'s look at the waiter it wakes alone
 };
 
 }  // namespace interlock
