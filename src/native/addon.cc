@@ -36,10 +36,9 @@ Napi::Value unlink_object(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, guarded_at(env, os_name, scope, [&] { return platform::Segment::unlink(os_name, scope); }));
 }
 
-// objectSize(kind, name, global): the byte size of an existing object's segment, or null when there is
-// no such object. Opens without creating: for tools that look at objects others made (the CLI).
-Napi::Value object_size(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// An existing object of (kind, name, global), opened read-only without creating it, for tools that
+// look at objects others made (the CLI); null when there is none. Other failures are thrown.
+std::unique_ptr<platform::Segment> look_at(const Napi::CallbackInfo& info) {
   double kind = number_arg(info, 0, "kind");
   ObjectKind k = kind == 1 ? ObjectKind::kLock : kind == 2 ? ObjectKind::kEvent : ObjectKind::kMemory;
   platform::SegmentOptions o;
@@ -47,31 +46,30 @@ Napi::Value object_size(const Napi::CallbackInfo& info) {
   o.scope = scope_arg(info, 2);
   o.create = platform::CreateMode::kOpenOnly;
   o.read_only = true;
-  try {
-    return Napi::Number::New(env, static_cast<double>(platform::Segment::open(o)->size()));
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::kNotFound) return env.Null();
-    return guarded_at(env, o.os_name, o.scope, [&]() -> Napi::Value { throw e; });
-  }
+  return guarded_at(info.Env(), o.os_name, o.scope, [&]() -> std::unique_ptr<platform::Segment> {
+    try {
+      return platform::Segment::open(o);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::kNotFound) return nullptr;
+      throw;
+    }
+  });
+}
+
+// objectSize(kind, name, global): the byte size of an existing object's segment, or null when there is
+// no such object.
+Napi::Value object_size(const Napi::CallbackInfo& info) {
+  auto segment = look_at(info);
+  if (!segment) return info.Env().Null();
+  return Napi::Number::New(info.Env(), static_cast<double>(segment->size()));
 }
 
 // objectInUse(kind, name, global): whether a process has the object open for use (true), nobody
 // does (false), or there is no such object (null). Where the system cannot tell: true.
 Napi::Value object_in_use(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  double kind = number_arg(info, 0, "kind");
-  ObjectKind k = kind == 1 ? ObjectKind::kLock : kind == 2 ? ObjectKind::kEvent : ObjectKind::kMemory;
-  platform::SegmentOptions o;
-  o.os_name = os_object_name(k, name_arg(info, 1));
-  o.scope = scope_arg(info, 2);
-  o.create = platform::CreateMode::kOpenOnly;
-  o.read_only = true;
-  try {
-    return Napi::Boolean::New(env, platform::Segment::open(o)->users() != platform::Segment::Hold::kFree);
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::kNotFound) return env.Null();
-    return guarded_at(env, o.os_name, o.scope, [&]() -> Napi::Value { throw e; });
-  }
+  auto segment = look_at(info);
+  if (!segment) return info.Env().Null();
+  return Napi::Boolean::New(info.Env(), segment->users() != platform::Segment::Hold::kFree);
 }
 
 // peekEvent(name, global): an existing event's { manualReset, set }, or null; creates and consumes
