@@ -82,7 +82,7 @@ uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_m
                               std::shared_ptr<CompletionSink> sink) {
   std::lock_guard<LockMutex> lk(mu_);
   uint64_t id = next_async_id();
-  queue_.push_back(Request{id, mode, owner, deadline_ms, std::move(sink)});
+  queue_.push_back(Request{id, mode, owner, deadline_ms, std::move(sink), platform::monotonic_ms()});
   if (queue_.size() == 1) advertise();
   queue_changed();
   if (waiter_running_) {
@@ -264,12 +264,18 @@ void ProcessLock::requests_removed() {
 // for the waiter thread to start: a writer claims the writer field (readers that arrive from now on
 // back out), or publishes its wait. The waiter thread re-evaluates everything on its first pass.
 void ProcessLock::advertise() {
-  if (queue_.front().mode == LockMode::kWrite) {
-    if (!draining_) draining_ = segment_.claim_writer(/*queue_behind_waiting=*/true);
-    if (!draining_) segment_.publish_wait(true);
+  const Request& head = queue_.front();
+  const bool starving = head_starving(platform::monotonic_ms());
+  if (head.mode == LockMode::kWrite) {
+    if (!draining_) draining_ = segment_.claim_writer(starving);
+    if (!draining_) segment_.publish_wait(true, head.since, starving);
   } else if (!draining_) {
-    segment_.publish_wait(false);
+    segment_.publish_wait(false, head.since, starving);
   }
+}
+
+bool ProcessLock::head_starving(uint64_t now) const {
+  return !queue_.empty() && now - queue_.front().since >= kStarveMs;
 }
 
 // One step for the request at the head of the queue. True: progress (or the state moved), go again;
@@ -284,9 +290,10 @@ bool ProcessLock::serve_head() {
     requests_removed();
     return true;
   }
+  const bool starving = head_starving(platform::monotonic_ms());
   if (head.mode == LockMode::kWrite) {
-    if (!draining_) draining_ = segment_.claim_writer();
-    if (!draining_) return !segment_.publish_wait(true);
+    if (!draining_) draining_ = segment_.claim_writer(starving);
+    if (!draining_) return !segment_.publish_wait(true, head.since, starving);
     if (!segment_.activate_if_drained()) return false;  // the last reader to leave wakes us
     draining_ = false;
     segment_.clear_wait();
@@ -309,7 +316,7 @@ bool ProcessLock::serve_head() {
     if (r.mode != LockMode::kRead || reads == guards_.available()) break;
     ++reads;
   }
-  if (!segment_.try_read(reads)) return !segment_.publish_wait(false);
+  if (!segment_.try_read(reads, starving)) return !segment_.publish_wait(false, head.since, starving);
   segment_.clear_wait();
   for (uint32_t i = 0; i < reads; ++i) {  // consecutive readers are granted together
     grant(queue_.front());
@@ -363,6 +370,9 @@ void ProcessLock::waiter_main() {
     uint64_t earliest = kNoDeadline;
     for (const Request& r : queue_) earliest = std::min(earliest, r.deadline);
     uint32_t budget = sleep_budget(now, earliest);
+    // Wake when the head starves, to say so (raise kStarving): until then it may be passed.
+    const uint64_t starves_at = queue_.front().since + kStarveMs;
+    if (now < starves_at) budget = std::min<uint32_t>(budget, static_cast<uint32_t>(starves_at - now));
     lk.unlock();
     segment_.park(budget);
     lk.lock();

@@ -75,6 +75,7 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
     uint64_t owner;
     uint64_t deadline;
     std::shared_ptr<CompletionSink> sink;
+    uint64_t since;  // monotonic ms when it was made: its age decides when it starves
   };
   struct GuardRecord {
     LockMode mode;
@@ -107,6 +108,10 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
   // Grants made by the waiter thread, by request id, until their guard is released.
   std::unordered_map<uint64_t, uint64_t> granted_requests_;
   static constexpr uint64_t kLingerMs = 50;
+  // Eventual fairness: a request that has waited this long raises kStarving, and from then on the
+  // lock is handed to starving waiters only (no process takes it past them). See RwLockSegment.
+  static constexpr uint64_t kStarveMs = 2;
+  bool head_starving(uint64_t now) const;
   // At most one liveness check of the blockers per interval: after failed tries, and after a
   // waiter-thread write grant that went past a waiting bit (which may be a dead writer's).
   static constexpr uint64_t kTryRecoveryMs = 10;

@@ -61,6 +61,7 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
         s.waiting_reads.store(0, std::memory_order_relaxed);
         s.waiting_writes.store(0, std::memory_order_relaxed);
         s.read_since_ms.store(0, std::memory_order_relaxed);
+        s.wait_since_ms.store(0, std::memory_order_relaxed);
       }
     });
   }
@@ -161,15 +162,22 @@ void RwLockSegment::remove_reads(uint32_t n) {
     layout_->readers.words[slot_ / 64].fetch_and(~my_bit(), kSeq);
     platform::crash_point("reader-left");
     wake_draining_writer();
+    // Writers that parked while readers were let in ahead of them (a starving reader, a run of
+    // readers woken by a release) have claimed nothing: the oldest is woken now.
+    settle();
   }
 }
 
-bool RwLockSegment::try_read(uint32_t n) {
+bool RwLockSegment::admits(uint32_t s, bool starving) const {
+  return writer_slot_plus_one(s) == 0 && (starving || !(s & kStarving));
+}
+
+bool RwLockSegment::try_read(uint32_t n, bool starving) {
   uint32_t s = layout_->state.word.load(kSeq);
-  if (writer_slot_plus_one(s) != 0 || (s & kWritersWaiting)) return false;
+  if (!admits(s, starving)) return false;
   add_reads(n);
   s = layout_->state.word.load(kSeq);
-  if (writer_slot_plus_one(s) == 0 && !(s & kWritersWaiting)) return true;
+  if (admits(s, starving)) return true;
   remove_reads(n);
   return false;
 }
@@ -193,9 +201,9 @@ bool RwLockSegment::any_reader() const {
 
 // ---- writers ----------------------------------------------------------------------------------
 
-bool RwLockSegment::claim_writer(bool queue_behind_waiting) {
+bool RwLockSegment::claim_writer(bool starving) {
   uint32_t s = layout_->state.word.load(kSeq);
-  while (writer_slot_plus_one(s) == 0 && !(queue_behind_waiting && (s & kWritersWaiting))) {
+  while (admits(s, starving)) {
     if (layout_->state.word.compare_exchange_weak(s, s | (slot_ + 1), kSeq)) {
       platform::crash_point("writer-claimed");
       return true;
@@ -214,7 +222,7 @@ bool RwLockSegment::activate_if_drained() {
 
 bool RwLockSegment::try_write() {
   uint32_t s = layout_->state.word.load(kSeq);
-  if (writer_slot_plus_one(s) != 0 || (s & kWritersWaiting)) return false;
+  if (!admits(s, false)) return false;
   if (!layout_->state.word.compare_exchange_strong(s, s | (slot_ + 1), kSeq)) return false;
   platform::crash_point("writer-claimed");
   if (activate_if_drained()) return true;
@@ -262,13 +270,42 @@ void RwLockSegment::mark_consistent() {
 // After any change that may let a waiter in. Summary bits are cleared only here, and each clear is
 // followed by a scan that wakes every flagged slot: a waiter that saw the bit set had published its
 // flag before, so the scan finds it.
+//
+// While writers wait, one wake-up per release: the oldest waiter (a starving one first: while
+// kStarving is up nobody else may get in), or, if the oldest waits to read, every waiting reader.
+// A woken waiter that finds the lock taken again (a running process took it first) stays flagged
+// and parks: the next release wakes the oldest again. One that leaves settles on its way out.
 void RwLockSegment::settle() {
   for (;;) {
     uint32_t s = layout_->state.word.load(kSeq);
     if (writer_slot_plus_one(s) != 0) return;  // the holder settles on its release
     if (s & kWritersWaiting) {
       if (any_flagged(slot_flag::kWantWrite)) {
-        wake_flagged(slot_flag::kWantWrite);  // writer preference: readers stay parked
+        int64_t next = -1;
+        if (s & kStarving) next = oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, true);
+        if (next < 0) next = oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, false);
+        uint32_t i = static_cast<uint32_t>(next);
+        if (next >= 0 && (layout_->slots[i].flags.load(kSeq) & slot_flag::kWantWrite)) {
+          // A waiter that died parked stays flagged until someone recovers its slot, and a wake-up
+          // for it alone would reach nobody: then wake every waiter, as before protocol 3.
+          // The liveness look may be a system call: at most one per millisecond per process and
+          // lock (a live waiter also wakes by itself when it starves, within 2 ms).
+          uint64_t owner = layout_->slots[i].owner.load(kSeq);
+          bool alive = is_mine(i) || owner != 0;
+          uint64_t now = platform::monotonic_ms();
+          if (alive && !is_mine(i) && now >= next_liveness_look_ms_) {
+            next_liveness_look_ms_ = now + 1;
+            alive = owner_alive(i, owner);
+          }
+          if (alive) {
+            wake_slot(i);
+          } else {
+            wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
+          }
+        } else {
+          wake_flagged(slot_flag::kWantRead);  // a run of readers (a writer may have left meanwhile)
+          if (next < 0) continue;
+        }
         return;
       }
       if (!layout_->state.word.compare_exchange_weak(s, s & ~(kWritersWaiting | kReadersWaiting), kSeq)) continue;
@@ -280,6 +317,37 @@ void RwLockSegment::settle() {
       wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
     }
     return;
+  }
+}
+
+int64_t RwLockSegment::oldest_flagged(uint32_t flags, bool starving_only) const {
+  int64_t best = -1;
+  uint64_t best_since = 0;
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    uint32_t f = layout_->slots[i].flags.load(kSeq);
+    if (!(f & flags) || (starving_only && !(f & slot_flag::kStarving))) continue;
+    uint64_t since = layout_->slots[i].wait_since_ms.load(kSeq);
+    if (best < 0 || since < best_since) {
+      best = i;
+      best_since = since;
+    }
+  }
+  return best;
+}
+
+// kStarving comes down only here, when no slot is flagged starving; the rescan after the clear
+// puts it back for a waiter that flagged itself meanwhile (it raises the bit after its flag).
+bool RwLockSegment::settle_starving() {
+  for (;;) {
+    uint32_t s = layout_->state.word.load(kSeq);
+    if (!(s & kStarving)) return false;
+    if (oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, true) >= 0) return false;
+    if (!layout_->state.word.compare_exchange_weak(s, s & ~kStarving, kSeq)) continue;
+    if (oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, true) >= 0) {
+      layout_->state.word.fetch_or(kStarving, kSeq);
+      continue;
+    }
+    return true;
   }
 }
 
@@ -329,18 +397,24 @@ void RwLockSegment::wake_self() {
   events_[slot_]->set();
 }
 
-bool RwLockSegment::publish_wait(bool write) {
-  uint32_t was = layout_->slots[slot_].flags.exchange(write ? slot_flag::kWantWrite : slot_flag::kWantRead, kSeq);
-  // No longer a waiting writer (its write went away, a read is next): a writers-waiting bit kept
-  // up for us must not go on blocking readers.
-  if (!write && (was & slot_flag::kWantWrite)) settle();
-  const uint32_t bit = write ? kWritersWaiting : kReadersWaiting;
+bool RwLockSegment::publish_wait(bool write, uint64_t since_ms, bool starving) {
+  Slot& mine = layout_->slots[slot_];
+  mine.wait_since_ms.store(since_ms, kSeq);  // before the flag: a waker that sees the flag sees the age
+  uint32_t flags = (write ? slot_flag::kWantWrite : slot_flag::kWantRead) | (starving ? slot_flag::kStarving : 0);
+  uint32_t was = mine.flags.exchange(flags, kSeq);
+  // No longer a waiting writer (its write went away, a read is next): a wake-up meant for us
+  // goes on to the next waiter.
+  if ((was & slot_flag::kStarving) && !starving && settle_starving()) {
+    settle();  // waiters that only kStarving kept out
+  } else if (!write && (was & slot_flag::kWantWrite)) {
+    settle();
+  }
+  const uint32_t bits = (write ? kWritersWaiting : kReadersWaiting) | (starving ? kStarving : 0);
   uint32_t s = layout_->state.word.load(kSeq);
   for (;;) {
-    bool blocked = writer_slot_plus_one(s) != 0 || (!write && (s & kWritersWaiting));
-    if (!blocked) return false;
-    if (s & bit) break;
-    if (layout_->state.word.compare_exchange_weak(s, s | bit, kSeq)) break;
+    if (admits(s, starving)) return false;
+    if ((s & bits) == bits) break;
+    if (layout_->state.word.compare_exchange_weak(s, s | bits, kSeq)) break;
   }
   platform::crash_point("wait-published");
   return true;
@@ -348,7 +422,10 @@ bool RwLockSegment::publish_wait(bool write) {
 
 void RwLockSegment::clear_wait() {
   uint32_t old = layout_->slots[slot_].flags.exchange(0, kSeq);
-  if (old & slot_flag::kWantWrite) settle();  // a wake-up for writers may have been meant for us
+  if (old & slot_flag::kStarving) settle_starving();
+  // A wake-up meant for us (a writer woken alone, or a starving waiter that kept others out) goes
+  // on to the next waiter.
+  if (old & (slot_flag::kWantWrite | slot_flag::kStarving)) settle();
 }
 
 void RwLockSegment::set_waiting_counts(uint32_t reads, uint32_t writes) {
@@ -383,6 +460,7 @@ uint32_t RwLockSegment::recover_dead() {
   drop_writer_if_stray();
   // Backstop: a free lock whose waiting bits nobody acted on (a waker that died between its state
   // change and its wake-ups) gets its waiters woken now.
+  settle_starving();
   settle();
   return recovered;
 }
@@ -418,6 +496,15 @@ bool RwLockSegment::recover_blockers(bool write) {
     // Raised by a writer that is no longer waiting, and never settled (its settle ran before our
     // look, or it died between): nobody stands behind the bit.
     stale |= !waiting_writer && writer_slot_plus_one(s) == 0;
+  }
+  if ((s & kStarving) && !stale) {
+    bool starving_waiter = false;
+    for (uint32_t i = 0; i < slot_count_ && !stale; ++i) {
+      if (!(layout_->slots[i].flags.load(kSeq) & slot_flag::kStarving)) continue;
+      starving_waiter = true;
+      stale |= gone(i);
+    }
+    stale |= !starving_waiter;  // raised by a waiter that left, and never brought down
   }
   if (write && !stale) {
     for (uint32_t word = 0; word < words_for(slot_count_) && !stale; ++word) {
@@ -527,6 +614,7 @@ bool RwLockSegment::clean_dead_slot(uint32_t i) {
   slot.park.store(0, std::memory_order_relaxed);
   platform::crash_point("recovery-cleaned");
   wake_draining_writer();
+  settle_starving();  // a dead starving waiter keeps nobody out
   settle();
   return abandoned;
 }
@@ -553,8 +641,10 @@ LockSnapshot RwLockSegment::inspect() const {
     if (reads > 0) snap.readers.push_back({pid, reads, slot.read_since_ms.load(std::memory_order_relaxed), alive});
     uint32_t waiting_reads = slot.waiting_reads.load(std::memory_order_relaxed);
     uint32_t waiting_writes = slot.waiting_writes.load(std::memory_order_relaxed);
-    snap.waiting_reads += waiting_reads;
-    snap.waiting_writes += waiting_writes;
+    if (alive) {  // a dead process's queue is nobody's wait (it goes with its slot's recovery)
+      snap.waiting_reads += waiting_reads;
+      snap.waiting_writes += waiting_writes;
+    }
     if (waiting_reads + waiting_writes > 0) snap.waiters.push_back({pid, waiting_reads, waiting_writes, alive});
   }
   return snap;

@@ -65,15 +65,19 @@ class RwLockSegment {
   uint32_t slot_count() const { return slot_count_; }
 
   // ---- acquisition (never blocks) ----
-  // Adds n read holds if the lock admits readers now (no writer, no waiting writer).
-  bool try_read(uint32_t n);
+  // Eventual fairness: a free lock may be taken past waiters that have waited less than the
+  // starvation bound (the running process goes on, nobody pays a wake-up per operation); once one
+  // has waited longer it raises kStarving, and then only starving waiters get in.
+  // Adds n read holds if the lock admits readers now (no writer; no starving waiter, unless the
+  // caller is one).
+  bool try_read(uint32_t n, bool starving = false);
   void release_read(uint32_t n);
-  // Claims the writer field and activates at once; fails if there is a writer, a waiting writer or
-  // any reader.
+  // Claims the writer field and activates at once; fails if there is a writer, a starving waiter
+  // or any reader.
   bool try_write();
-  // Waiter path: claim the writer field (readers then back out), later activate once drained. A new
-  // request passes queue_behind_waiting so that it does not overtake writers already parked.
-  bool claim_writer(bool queue_behind_waiting = false);
+  // Waiter path: claim the writer field (readers then back out), later activate once drained.
+  // Refused while kStarving is up, unless the caller is a starving waiter itself.
+  bool claim_writer(bool starving = false);
   bool activate_if_drained();
   void abandon_claim();  // give the writer field back before it became active
   void release_write(bool abandoned = false);
@@ -84,8 +88,9 @@ class RwLockSegment {
 
   // ---- parking (waiter thread) ----
   void reset_park();
-  // Publishes that this process waits to read or write. False: the state admits it now, retry.
-  bool publish_wait(bool write);
+  // Publishes that this process waits to read or write, for a request made at since_ms (the
+  // monotonic clock); starving: it has waited past the bound. False: the state admits it now, retry.
+  bool publish_wait(bool write, uint64_t since_ms, bool starving);
   // No longer waiting: clears the flags and passes on wake-ups meant for the lock.
   void clear_wait();
   void park(uint32_t timeout_ms);
@@ -117,6 +122,9 @@ class RwLockSegment {
   void remove_reads(uint32_t n);
   void drop_writer_field(bool poison);
   void settle();
+  bool settle_starving();  // true: it brought kStarving down (then settle(): someone may go now)
+  bool admits(uint32_t s, bool starving) const;  // no writer, and no starving waiter ahead of us
+  int64_t oldest_flagged(uint32_t flags, bool starving_only) const;  // slot index, or -1
   bool any_reader() const;
   bool any_flagged(uint32_t flags) const;
   void wake_flagged(uint32_t flags);
@@ -140,6 +148,7 @@ class RwLockSegment {
   uint32_t local_reads_ = 0;
   std::vector<std::unique_ptr<platform::ParkEvent>> events_;  // opened on first use, one per slot
   std::vector<DeadHolder> recovered_;                          // until take_recovered()
+  uint64_t next_liveness_look_ms_ = 0;  // settle()'s look at the waiter it wakes alone
 };
 
 }  // namespace interlock
