@@ -286,21 +286,21 @@ void RwLockSegment::settle() {
         if (next < 0) next = oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, false);
         uint32_t i = static_cast<uint32_t>(next);
         if (next >= 0 && (layout_->slots[i].flags.load(kSeq) & slot_flag::kWantWrite)) {
-          // A waiter that died parked stays flagged until someone recovers its slot, and a wake-up
-          // for it alone would reach nobody: then wake every waiter, as before protocol 3.
-          // The liveness look may be a system call: at most one per millisecond per process and
-          // lock (a live waiter also wakes by itself when it starves, within 2 ms).
-          uint64_t owner = layout_->slots[i].owner.load(kSeq);
-          bool alive = is_mine(i) || owner != 0;
-          uint64_t now = platform::monotonic_ms();
-          if (alive && !is_mine(i) && now >= next_liveness_look_ms_) {
-            next_liveness_look_ms_ = now + 1;
-            alive = owner_alive(i, owner);
-          }
-          if (alive) {
-            wake_slot(i);
-          } else {
-            wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
+          // The oldest waiter is woken first (the handoff's latency is this ring, nothing before
+          // it). A waiter that died parked stays flagged until someone recovers its slot, and that
+          // wake-up reached nobody: then every waiter is woken, as before protocol 3. The liveness
+          // look may be a system call: at most one per millisecond per process and lock (a live
+          // waiter also wakes by itself when it starves, within 2 ms).
+          wake_slot(i);
+          if (!is_mine(i)) {
+            uint64_t owner = layout_->slots[i].owner.load(kSeq);
+            bool alive = owner != 0;
+            uint64_t now = platform::monotonic_ms();
+            if (alive && now >= next_liveness_look_ms_) {
+              next_liveness_look_ms_ = now + 1;
+              alive = owner_alive(i, owner);
+            }
+            if (!alive) wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
           }
         } else {
           wake_flagged(slot_flag::kWantRead);  // a run of readers (a writer may have left meanwhile)
