@@ -192,8 +192,9 @@ async function mustFail(exe: string, args: string[]): Promise<Failed> {
       }),
       mustFail(dropSettleExe!, ['ci', String(budget), 'timeouts']),
       mustFail(oldStrayExe!, ['ci', String(budget), 'stray-reader']),
-      // Random schedules from seed 1 (deterministic): found at seed 522 (protocol 3).
-      mustFail(serveReadyExe!, ['random', 'doorbell', '1', '800']),
+      // Random schedules from seed 1 (deterministic): found at seed 1314 (protocol 3 with turns:
+      // the waiter thread's own starvation timer now hides the bug in most schedules).
+      mustFail(serveReadyExe!, ['random', 'doorbell', '1', '3000']),
     ]);
 
     t.is(lostWakeup.code, 1, 'the model checker missed the injected lost wake-up');

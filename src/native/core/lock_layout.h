@@ -23,8 +23,9 @@ constexpr uint32_t kLockMagic = 0x4B4C4E49;  // "INLK"
 // 2: the initialiser holds the init hold (an OFD lock past the slots) while it initialises; a
 // version-1 initialiser does not, and would be taken for dead.
 // 3: eventual fairness: a free lock may be taken past young waiters (kStarving below ends that),
-// and a release wakes one waiter (the oldest), not every flagged one. A version-2 process would
-// neither honour kStarving nor wake the waiters a version-3 release leaves parked.
+// and a release wakes one waiter (the oldest), not every flagged one, and none while the one it
+// woke has not run yet (woken); starving writers take turns (turn_slot, turn_until_us). A version-2 process would neither honour kStarving nor
+// wake the waiters a version-3 release leaves parked.
 constexpr uint32_t kLockVersion = 3;
 constexpr uint32_t kMaxSlots = 1024;
 constexpr uint32_t kDefaultSlots = 64;
@@ -65,6 +66,15 @@ struct alignas(64) LockHeader {
 struct alignas(64) StateLine {
   SharedAtomic<uint32_t> word;
   SharedAtomic<uint64_t> writer_since_ms;  // wall clock, for inspect()
+  // A release woke one waiting writer, which has not looked at the lock yet: until it does (or
+  // until the mark's time, monotonic µs), releases wake nobody else. until_us << 11 | slot + 1;
+  // 0: none in flight. See RwLockSegment::wake_in_flight.
+  SharedAtomic<uint64_t> woken;
+  // While kStarving is up, the write lock goes to starving waiters one turn at a time: the process
+  // in slot turn_slot - 1 got it by a handoff and may take it again until turn_until_us (monotonic
+  // µs) however many starve; then the oldest starving waiter gets the next turn.
+  SharedAtomic<uint64_t> turn_until_us;
+  SharedAtomic<uint32_t> turn_slot;
 };
 
 // One bit per slot: set while that process holds at least one read. Only the owner sets or clears
@@ -84,9 +94,9 @@ struct alignas(64) Slot {
   // event (set by the owner at claim; 0, as in segments of older versions, means park event only).
   SharedAtomic<uint32_t> bell;
   SharedAtomic<uint64_t> read_since_ms;
-  // While flagged: when the request it waits for was made (monotonic ms, the same clock in every
+  // While flagged: when the request it waits for was made (monotonic µs, the same clock in every
   // process of the machine). A release wakes the oldest.
-  SharedAtomic<uint64_t> wait_since_ms;
+  SharedAtomic<uint64_t> wait_since_us;
 };
 
 struct LockLayout {
