@@ -127,7 +127,6 @@ async function measureAll() {
   const versions = Object.fromEntries(chosen.map((c) => [c.id, c.version()]));
   console.log(`# ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${runs} run(s) each`);
 
-
   // `worst`: fields reported as the worst run instead of the median (see medianOfRuns).
   async function measure(workload, who, fn, worst = []) {
     const perRun = [];
