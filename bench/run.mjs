@@ -28,6 +28,7 @@ const { values: flags } = parseArgs({
     ms: { type: 'string' },
     procs: { type: 'string', default: '2' },
     'w2r-procs': { type: 'string' },
+    'w3-waiters': { type: 'string' },
     readers: { type: 'string' },
     iterations: { type: 'string' },
     kills: { type: 'string' },
@@ -52,6 +53,8 @@ if (flags.help) {
   --w2r-procs 2,8     W2R writer process counts (default 2,8; quick 2)
   --readers 1,2,4     W6 reader process counts (default 1,2,4,8,16)
   --iterations N      W3 handoffs per run (default 300; quick 100)
+  --w3-waiters 1,8    W3 with that many processes waiting: handoff latency and processes woken per
+                      handoff (default 1,8; quick none)
   --kills N           W7 kills per run (default 5; proper-lockfile 2, each waits out its stale time)
   --hold-ms N         W4 hold time (default 2000)
   --check             exit 1 if interlock is behind the best peer on W1 (write) or W3 (p50); prints
@@ -83,12 +86,31 @@ const options = {
   W1: { ms },
   W2: { ms, procs: Number(flags.procs) },
   W2R: { ms, procs: (flags['w2r-procs'] ?? (quick ? '2' : '2,8')).split(',').map(Number), forms: writeForms },
-  W3: { iterations },
+  W3: { iterations, waiters: (flags['w3-waiters'] ?? (quick ? '' : '1,8')).split(',').filter(Boolean).map(Number) },
   W4: { holdMs: Number(flags['hold-ms'] ?? 2000) },
   W5: { holdMs: 1000 },
   W6: { ms },
   W7: { kills: Number(flags.kills ?? 5) },
 };
+
+function log(workload, who, summary) {
+  const parts = Object.entries(summary)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`);
+  console.log(`${workload.padEnd(8)} ${who.padEnd(22)} ${parts.join(' ')}`);
+}
+
+// Run r of every contender before run r + 1 of any: a slow spell of the machine lands on all.
+async function measureInterleaved(workload, ids, fn) {
+  const perRun = Object.fromEntries(ids.map((id) => [id, []]));
+  for (let r = 0; r < runs; r++) for (const id of ids) perRun[id].push(await fn(id));
+  const out = {};
+  for (const id of ids) {
+    out[id] = medianOfRuns(perRun[id]);
+    log(workload, id, out[id]);
+  }
+  return out;
+}
 
 // Measures every selected workload; returns the run (also saved as JSON).
 async function measureAll() {
@@ -104,13 +126,6 @@ async function measureAll() {
   };
   const versions = Object.fromEntries(chosen.map((c) => [c.id, c.version()]));
   console.log(`# ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${runs} run(s) each`);
-
-  function log(workload, who, summary) {
-    const parts = Object.entries(summary)
-      .filter(([, v]) => typeof v === 'number')
-      .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`);
-    console.log(`${workload.padEnd(8)} ${who.padEnd(22)} ${parts.join(' ')}`);
-  }
 
   // `worst`: fields reported as the worst run instead of the median (see medianOfRuns).
   async function measure(workload, who, fn, worst = []) {
@@ -151,9 +166,16 @@ async function measureAll() {
       }
     }
     if (selected.includes('W3')) {
-      results.W3 = {};
-      for (const id of [...withFloor(chosen), 'node-wake']) {
-        results.W3[id] = await measure('W3', id, () => workloads.w3(id, options.W3));
+      results.W3 = await measureInterleaved('W3', [...withFloor(chosen), 'node-wake'], (id) =>
+        workloads.w3(id, options.W3),
+      );
+      if (options.W3.waiters.length) results.W3N = {};
+      for (const waiters of options.W3.waiters) {
+        results.W3N[waiters] = await measureInterleaved(
+          `W3/${waiters}`,
+          chosen.map((c) => c.id),
+          (id) => workloads.w3many(id, { iterations: options.W3.iterations, waiters }),
+        );
       }
     }
     if (selected.includes('W4')) {
@@ -226,6 +248,24 @@ if (flags['write-doc']) {
 
 // Guard entries with `enforced: false` (W2-real, until the protocol meets it) are printed, never fatal.
 if (flags.check) {
+  // A W3 miss is measured again, interlock and that peer side by side, twice more: the verdict is
+  // the majority of the three rounds. Two medians of a few hundred wake-ups on a shared 2-core
+  // machine can swap by chance when they are 10-20 % apart; a real regression misses every round.
+  for (const g of report.guard) {
+    if (g.ok || g.enforced === false || g.data?.workload !== 'W3' || !g.data.peer || flags.from) continue;
+    // Round 1 missed: two of three pass only if rounds 2 and 3 both do.
+    let ok = true;
+    for (let round = 2; round <= 3 && ok; round++) {
+      console.log(`W3 missed (${g.text}): measuring again, round ${round} of 3`);
+      const again = await measureInterleaved(`W3 #${round}`, ['interlock', g.data.peer], (id) =>
+        workloads.w3(id, options.W3),
+      );
+      ok = again.interlock.p50 <= again[g.data.peer].p50;
+    }
+    workloads.cleanup();
+    g.ok = ok;
+    g.text += ok ? ' (missed round 1, passed rounds 2 and 3)' : ' (missed 2 of 3 rounds)';
+  }
   const failures = report.guard.filter((g) => !g.ok && g.enforced !== false);
   for (const g of report.guard) {
     const mark = g.ok ? 'ok  ' : g.enforced === false ? 'miss' : 'FAIL';

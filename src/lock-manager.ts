@@ -219,7 +219,7 @@ interface Row {
  * The Web Locks API (`navigator.locks`) for every process of the machine: a request holds an
  * exclusive (write) or shared (read) RwLock named `prefix + name` until its callback's promise settles.
  *
- * Everything of {@link RwLock} holds: writer preference, FIFO within a process, recovery when a holder
+ * Everything of {@link RwLock} holds: eventual fairness, FIFO within a process, recovery when a holder
  * dies (its locks pass on; `abandoned` is not reported here), and no wait ever blocks the event loop.
  * Names may be any string: one of `[A-Za-z0-9._-]` characters that does not start with `-` maps to
  * itself, any other to `-` and the base64url of its UTF-8 bytes; with the prefix the result must fit

@@ -65,7 +65,7 @@ export interface LockInfo {
   writer: Holder | null;
   /** One entry per process, with its count of read holds. */
   readers: Holder[];
-  /** Requests waiting, over all processes: `readers` reads and `writers` writes. */
+  /** Requests waiting, over all live processes: `readers` reads and `writers` writes (a dead process's queue is in `waiters`, with `alive: false`, until its slot is recovered). */
   waiting: { readers: number; writers: number };
   /**
    * Per process with queued requests: its `pid`, how many reads (`readers`) and writes (`writers`) it
@@ -130,10 +130,12 @@ function observed(): boolean {
 }
 
 /**
- * A reader/writer lock shared by every process and thread that opens the same name. Writers are
- * preferred; waits run on a native waiter thread, never on the event loop or the libuv threadpool.
+ * A reader/writer lock shared by every process and thread that opens the same name. Waits run on a
+ * native waiter thread, never on the event loop or the libuv threadpool.
  *
- * - **Writer-preferring**: once a writer waits, new readers wait behind it.
+ * - **Eventually fair**: a free lock may be taken past waiters younger than 2 ms (a running process
+ *   goes on without a wake-up per operation); a waiter older than that is served before anyone else.
+ *   A release wakes one waiter, the oldest.
  * - **FIFO within a process**: requests of one process (all its threads) queue in order.
  * - **Held by the guard, not by a thread**, and **not reentrant**: a second `write()` from the holder
  *   waits like anyone else.

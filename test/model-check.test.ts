@@ -73,13 +73,14 @@ interface Injection {
   to: string;
 }
 
-// A process whose queued write goes away (a read is next) no longer settles, so the writers-waiting
-// bit it raised is never cleared and readers park for good.
+// A waiter that leaves (its deadline passed, it was aborted) no longer passes on the wake-up that a
+// release gave it alone (since protocol 3 a release wakes one waiter): the bits it raised stay up
+// and the next waiter is not woken.
 const dropSettle: Injection = {
   name: 'drop-settle',
   file: 'core/rw_lock_segment.cc',
-  from: '  if (!write && (was & slot_flag::kWantWrite)) settle();',
-  to: '  (void)was;  // injected bug: no settle when the waiting write goes away',
+  from: `  if (old & (slot_flag::kWantWrite | slot_flag::kStarving)) settle();`,
+  to: `  (void)old;  // injected bug: a waiter that leaves does not pass on a wake-up meant for it`,
 };
 
 // The old drop_writer_if_stray reader-bit loop (commit 408b0b0): it loads a bit, then the slot's
@@ -189,14 +190,15 @@ async function mustFail(exe: string, args: string[]): Promise<Failed> {
         t.fail(`model check failed:\n${e.stdout}`);
         return e;
       }),
-      mustFail(dropSettleExe!, ['ci', String(budget), 'write-then-read']),
+      mustFail(dropSettleExe!, ['ci', String(budget), 'timeouts']),
       mustFail(oldStrayExe!, ['ci', String(budget), 'stray-reader']),
-      // Random schedules from seed 1 (deterministic): found at seed 80.
-      mustFail(serveReadyExe!, ['random', 'doorbell', '1', '400']),
+      // Random schedules from seed 1 (deterministic): found at seed 1314 (protocol 3 with turns:
+      // the waiter thread's own starvation timer now hides the bug in most schedules).
+      mustFail(serveReadyExe!, ['random', 'doorbell', '1', '3000']),
     ]);
 
     t.is(lostWakeup.code, 1, 'the model checker missed the injected lost wake-up');
-    t.regex(lostWakeup.stdout, /VIOLATION in scenario write-then-read .*lost wake-up/);
+    t.regex(lostWakeup.stdout, /VIOLATION in scenario timeouts .*(lost wake-up|stale writers-waiting bit)/);
     t.regex(lostWakeup.stdout, /replay reproduced the violation/);
     t.log(found(lostWakeup.stdout));
 

@@ -2,7 +2,7 @@
 // the workload) and returns one run's summary: plain numbers, so runs can be reduced to medians.
 import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ export function workDirectory() {
 const lockNames = [];
 export function cleanup() {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+  workDir = undefined; // a later measurement makes a new one
   for (const name of lockNames.splice(0)) RwLock.unlink(name);
 }
 
@@ -277,6 +278,84 @@ export async function w3(contender, { iterations }) {
     });
   }
   return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), samples: latencies.length };
+}
+
+// Context switches of each thread of a process so far (Linux /proc), by thread id. A thread that
+// was woken and went back to sleep has one more voluntary switch; a thread nobody woke has none.
+function contextSwitches(pid) {
+  const byThread = new Map();
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byThread;
+  }
+  for (const tid of tasks) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      let total = 0;
+      for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) total += Number(m[1]);
+      byThread.set(tid, total);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byThread;
+}
+
+// Whether a process ran between two snapshots: a thread switched, started or ended.
+function ran(before, after) {
+  if (before.size !== after.size) return true;
+  for (const [tid, n] of after) if (before.get(tid) !== n) return true;
+  return false;
+}
+
+// W3 with many waiters: `waiters` processes wait for the write lock, the holder releases, one of
+// them is granted. Latency: release stamp to the grant stamp. Woken: how many of the waiting
+// processes ran at all (any thread context-switched) between the release and `windowMs` after it;
+// 1 is the winner alone, `waiters` is a thundering herd. Then the old holder asks again (to the
+// back of the line) and the winner holds for the next handoff. Two grants at once throw.
+export async function w3many(contender, { iterations, waiters, windowMs = 3 }) {
+  return withAgents(waiters + 1, contender, freshTarget(), async (agents) => {
+    let holder = agents[0];
+    await holder.call('hold');
+    const pending = new Map(); // waiting agent -> { granted, done }
+    const ask = async (agent) => {
+      const { granted } = await agent.call('request');
+      const entry = { granted, done: false };
+      granted.then(() => (entry.done = true)).catch(() => {});
+      pending.set(agent, entry);
+    };
+    for (const agent of agents.slice(1)) {
+      await ask(agent);
+      await sleep(1);
+    }
+    const latencies = [];
+    const woken = [];
+    for (let i = 0; i < iterations; i++) {
+      await sleep(4); // every waiter parked, past any timer of its own that its request started
+      const waiting = [...pending.keys()];
+      const before = waiting.map((a) => contextSwitches(a.child.pid));
+      const { t0 } = await holder.call('release', { quietMs: windowMs });
+      const winner = await Promise.race(waiting.map((a) => pending.get(a).granted.then((g) => ({ a, g }))));
+      const after = waiting.map((a) => contextSwitches(a.child.pid));
+      const granted = waiting.filter((a) => pending.get(a).done);
+      if (granted.length !== 1) throw new Error(`W3/${waiters} ${contender}: ${granted.length} grants for one release`);
+      latencies.push(Number(BigInt(winner.g.t1) - BigInt(t0)) / 1000);
+      woken.push(after.filter((snapshot, k) => ran(before[k], snapshot)).length);
+      pending.delete(winner.a);
+      await ask(holder);
+      holder = winner.a;
+    }
+    await holder.call('release');
+    return {
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      wokenMean: woken.reduce((x, y) => x + y, 0) / woken.length,
+      wokenP50: quantile(woken, 0.5),
+      samples: latencies.length,
+    };
+  });
 }
 
 // W4: the event loop's delay in a process that waits `holdMs` for a lock another process holds.

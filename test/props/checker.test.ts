@@ -186,6 +186,25 @@ test('example: a new reader must not pass a waiting writer', (t) => {
   );
 });
 
+test('example: with overtakeGraceMs (eventual fairness) a reader may pass a young waiting writer only', (t) => {
+  const h = (grantT: number) =>
+    hist(
+      req(0, 1, 'read', { t: 0 }),
+      granted(0, 1, 0),
+      req(1, 1, 'write', { t: 1 }),
+      waiting(1, 1, 2),
+      req(2, 1, 'read', { t: 3 }),
+      granted(2, 1, grantT),
+      released(2, 1, grantT + 1),
+      released(0, 1, grantT + 2),
+      granted(1, 1, grantT + 3),
+      released(1, 1, grantT + 4),
+    );
+  t.deepEqual(kinds(h(50), { overtakeGraceMs: 100 }), [], 'granted 48 ms into the wait: allowed');
+  t.deepEqual(kinds(h(150), { overtakeGraceMs: 100 }), ['writerPreference'], '148 ms into the wait: starved');
+  t.deepEqual(kinds(h(50)), ['writerPreference'], 'strict without the grace');
+});
+
 test('example: writer preference starts at `waiting`, not at `request`', (t) => {
   // p2's read is requested before p1's write is known to be published: it may go first.
   accepts(

@@ -204,6 +204,11 @@ export interface CheckOptions {
   requireRelease?: boolean;
   /** Check writer preference (needs `waiting` events). Default true. */
   writerPreference?: boolean;
+  /**
+   * Eventual fairness (protocol 3): a read granted less than this many ms (by `t`) after the writer
+   * began to wait may pass it; only later ones are reported. Default 0: strict writer preference.
+   */
+  overtakeGraceMs?: number;
   /** Report a failed try (or timeout-0 request) while the lock was provably idle. Default true. */
   tryFailedWhileFree?: boolean;
   /**
@@ -300,6 +305,7 @@ export function check(history: History, options: CheckOptions = {}): CheckResult
   const opts = {
     requireRelease: options.requireRelease ?? false,
     writerPreference: options.writerPreference ?? true,
+    grace: options.overtakeGraceMs ?? 0,
     tryFailedWhileFree: options.tryFailedWhileFree ?? true,
     progressBound: options.progressBound,
     progressMs: options.progressMs,
@@ -512,6 +518,9 @@ export function check(history: History, options: CheckOptions = {}): CheckResult
     for (const w of writers) {
       for (const r of readers) {
         if (r.reqPos < w.waiting! || !blocking(w, r.grantPos!)) continue;
+        const tw = tOf(w.waiting!);
+        const tg = tOf(r.grantPos!);
+        if (opts.grace > 0 && tw !== undefined && tg !== undefined && tg - tw < opts.grace) continue;
         report(
           'writerPreference',
           `${reqName(r.p, r.r)} (read, requested ${seqOf(r.reqPos)} after ${reqName(w.p, w.r)} was waiting to write at ` +

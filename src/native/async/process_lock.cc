@@ -82,7 +82,7 @@ uint64_t ProcessLock::enqueue(LockMode mode, uint64_t owner, uint64_t deadline_m
                               std::shared_ptr<CompletionSink> sink) {
   std::lock_guard<LockMutex> lk(mu_);
   uint64_t id = next_async_id();
-  queue_.push_back(Request{id, mode, owner, deadline_ms, std::move(sink)});
+  queue_.push_back(Request{id, mode, owner, deadline_ms, std::move(sink), platform::monotonic_us()});
   if (queue_.size() == 1) advertise();
   queue_changed();
   if (waiter_running_) {
@@ -264,12 +264,30 @@ void ProcessLock::requests_removed() {
 // for the waiter thread to start: a writer claims the writer field (readers that arrive from now on
 // back out), or publishes its wait. The waiter thread re-evaluates everything on its first pass.
 void ProcessLock::advertise() {
-  if (queue_.front().mode == LockMode::kWrite) {
-    if (!draining_) draining_ = segment_.claim_writer(/*queue_behind_waiting=*/true);
-    if (!draining_) segment_.publish_wait(true);
+  const Request& head = queue_.front();
+  const bool starving = head_starving(platform::monotonic_us());
+  segment_.note_awake();  // before the look below
+  if (head.mode == LockMode::kWrite) {
+    if (!draining_) draining_ = segment_.claim_writer(starving);
+    if (!draining_) segment_.publish_wait(true, head.since, starving);
   } else if (!draining_) {
-    segment_.publish_wait(false);
+    segment_.publish_wait(false, head.since, starving);
   }
+}
+
+bool ProcessLock::head_starving(uint64_t now_us) const {
+  return !queue_.empty() && now_us - queue_.front().since >= kStarveUs;
+}
+
+// A look that failed: if another process's turn kept us out, look again when it ends (its owner
+// may stop taking the lock before then, and then nobody would wake us).
+bool ProcessLock::refused() {
+  uint64_t turn_end = segment_.defer_to_turn(published_starving_);
+  if (turn_end != 0 && turn_end < look_again_us_) {
+    look_again_us_ = turn_end;
+    if (!in_waiter_pass_) segment_.wake_self();  // it parked for longer: it re-times its park
+  }
+  return false;
 }
 
 // One step for the request at the head of the queue. True: progress (or the state moved), go again;
@@ -284,9 +302,12 @@ bool ProcessLock::serve_head() {
     requests_removed();
     return true;
   }
+  const bool starving = head_starving(platform::monotonic_us());
+  published_starving_ = starving;
+  segment_.note_awake();  // before the look below
   if (head.mode == LockMode::kWrite) {
-    if (!draining_) draining_ = segment_.claim_writer();
-    if (!draining_) return !segment_.publish_wait(true);
+    if (!draining_) draining_ = segment_.claim_writer(starving);
+    if (!draining_) return !segment_.publish_wait(true, head.since, starving) || refused();
     if (!segment_.activate_if_drained()) return false;  // the last reader to leave wakes us
     draining_ = false;
     segment_.clear_wait();
@@ -309,7 +330,7 @@ bool ProcessLock::serve_head() {
     if (r.mode != LockMode::kRead || reads == guards_.available()) break;
     ++reads;
   }
-  if (!segment_.try_read(reads)) return !segment_.publish_wait(false);
+  if (!segment_.try_read(reads, starving)) return !segment_.publish_wait(false, head.since, starving) || refused();
   segment_.clear_wait();
   for (uint32_t i = 0; i < reads; ++i) {  // consecutive readers are granted together
     grant(queue_.front());
@@ -357,12 +378,26 @@ void ProcessLock::waiter_main() {
       idle_since = 0;
       next_sweep = now + kWaitSliceMs;
     }
-    if (serve_head()) continue;
+    in_waiter_pass_ = true;
+    const bool progress = serve_head();
+    in_waiter_pass_ = false;
+    if (progress) continue;
     // Wake the moment a process we wait for dies, not only at the end of the slice.
     exit_watch_->watch(segment_.blockers(draining_));
     uint64_t earliest = kNoDeadline;
     for (const Request& r : queue_) earliest = std::min(earliest, r.deadline);
     uint32_t budget = sleep_budget(now, earliest);
+    // Wake when the head starves, to say so (raise kStarving): until then it may be passed. And
+    // when a turn that kept us out ends. Both in whole ms, rounded up.
+    // (By what the look published: a head that became starving since is looked at again at once.)
+    const uint64_t now_us = platform::monotonic_us();
+    const uint64_t starves_at = queue_.front().since + kStarveUs;
+    const uint64_t look_at = std::min(published_starving_ ? kNoDeadline : starves_at, look_again_us_);
+    look_again_us_ = kNoDeadline;
+    if (look_at != kNoDeadline) {
+      uint64_t ms = look_at > now_us ? (look_at - now_us + 999) / 1000 : 1;
+      budget = std::min<uint32_t>(budget, static_cast<uint32_t>(std::min<uint64_t>(ms, budget)));
+    }
     lk.unlock();
     segment_.park(budget);
     lk.lock();

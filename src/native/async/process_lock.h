@@ -75,6 +75,7 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
     uint64_t owner;
     uint64_t deadline;
     std::shared_ptr<CompletionSink> sink;
+    uint64_t since;  // monotonic µs when it was made: its age decides when it starves
   };
   struct GuardRecord {
     LockMode mode;
@@ -107,6 +108,18 @@ class ProcessLock : public std::enable_shared_from_this<ProcessLock>, public Com
   // Grants made by the waiter thread, by request id, until their guard is released.
   std::unordered_map<uint64_t, uint64_t> granted_requests_;
   static constexpr uint64_t kLingerMs = 50;
+  // Eventual fairness: a request that has waited this long raises kStarving, and from then on the
+  // lock goes to starving waiters only, a turn each (no process takes it past them). The waiter
+  // thread wakes by itself when its head starves, and when a turn that kept it out ends. See
+  // RwLockSegment.
+  static constexpr uint64_t kStarveUs = 1000;
+  bool head_starving(uint64_t now_us) const;
+  // serve_head() found the lock refused: false, after noting when another process's turn that
+  // refused it ends (look_again_us_), so the waiter thread looks again then.
+  bool refused();
+  uint64_t look_again_us_ = kNoDeadline;  // guarded by mu_
+  bool in_waiter_pass_ = false;           // guarded by mu_: serve_head() runs on the waiter thread
+  bool published_starving_ = false;       // guarded by mu_: what serve_head() last said of the head
   // At most one liveness check of the blockers per interval: after failed tries, and after a
   // waiter-thread write grant that went past a waiting bit (which may be a dead writer's).
   static constexpr uint64_t kTryRecoveryMs = 10;

@@ -22,7 +22,11 @@ namespace interlock {
 constexpr uint32_t kLockMagic = 0x4B4C4E49;  // "INLK"
 // 2: the initialiser holds the init hold (an OFD lock past the slots) while it initialises; a
 // version-1 initialiser does not, and would be taken for dead.
-constexpr uint32_t kLockVersion = 2;
+// 3: eventual fairness: a free lock may be taken past young waiters (kStarving below ends that),
+// and a release wakes one waiter (the oldest), not every flagged one, and none while the one it
+// woke has not run yet (woken); starving writers take turns (turn_slot, turn_until_us). A version-2 process would neither honour kStarving nor
+// wake the waiters a version-3 release leaves parked.
+constexpr uint32_t kLockVersion = 3;
 constexpr uint32_t kMaxSlots = 1024;
 constexpr uint32_t kDefaultSlots = 64;
 
@@ -33,7 +37,10 @@ constexpr uint32_t kActive = 1u << 12;          // the writer has drained the re
 constexpr uint32_t kWritersWaiting = 1u << 13;  // some slot parks for the writer field
 constexpr uint32_t kReadersWaiting = 1u << 14;  // some slot parks for a read
 constexpr uint32_t kPoisoned = 1u << 15;        // a writer died inside; cleared by markConsistent()
-constexpr uint32_t kPhaseUnit = 1u << 16;       // bits 16..31 count write releases (ABA guard)
+// Some waiter has waited past the starvation bound: nobody but a starving waiter may take the lock
+// (no barging) until every starving waiter is served or gone.
+constexpr uint32_t kStarving = 1u << 16;
+constexpr uint32_t kPhaseUnit = 1u << 17;  // bits 17..31 count write releases (ABA guard)
 
 inline uint32_t writer_slot_plus_one(uint32_t s) {
   return s & kWriterMask;
@@ -44,6 +51,7 @@ inline uint32_t writer_slot_plus_one(uint32_t s) {
 namespace slot_flag {
 constexpr uint32_t kWantRead = 1;
 constexpr uint32_t kWantWrite = 2;
+constexpr uint32_t kStarving = 4;  // with one of the above: its wait passed the starvation bound
 }  // namespace slot_flag
 
 struct alignas(64) LockHeader {
@@ -58,6 +66,15 @@ struct alignas(64) LockHeader {
 struct alignas(64) StateLine {
   SharedAtomic<uint32_t> word;
   SharedAtomic<uint64_t> writer_since_ms;  // wall clock, for inspect()
+  // A release woke one waiting writer, which has not looked at the lock yet: until it does (or
+  // until the mark's time, monotonic µs), releases wake nobody else. until_us << 11 | slot + 1;
+  // 0: none in flight. See RwLockSegment::wake_in_flight.
+  SharedAtomic<uint64_t> woken;
+  // While kStarving is up, the write lock goes to starving waiters one turn at a time: the process
+  // in slot turn_slot - 1 got it by a handoff and may take it again until turn_until_us (monotonic
+  // µs) however many starve; then the oldest starving waiter gets the next turn.
+  SharedAtomic<uint64_t> turn_until_us;
+  SharedAtomic<uint32_t> turn_slot;
 };
 
 // One bit per slot: set while that process holds at least one read. Only the owner sets or clears
@@ -77,6 +94,9 @@ struct alignas(64) Slot {
   // event (set by the owner at claim; 0, as in segments of older versions, means park event only).
   SharedAtomic<uint32_t> bell;
   SharedAtomic<uint64_t> read_since_ms;
+  // While flagged: when the request it waits for was made (monotonic µs, the same clock in every
+  // process of the machine). A release wakes the oldest.
+  SharedAtomic<uint64_t> wait_since_us;
 };
 
 struct LockLayout {

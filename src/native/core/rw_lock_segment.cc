@@ -61,6 +61,7 @@ RwLockSegment::RwLockSegment(const LockOpenOptions& o) : scope_(o.scope) {
         s.waiting_reads.store(0, std::memory_order_relaxed);
         s.waiting_writes.store(0, std::memory_order_relaxed);
         s.read_since_ms.store(0, std::memory_order_relaxed);
+        s.wait_since_us.store(0, std::memory_order_relaxed);
       }
     });
   }
@@ -161,15 +162,70 @@ void RwLockSegment::remove_reads(uint32_t n) {
     layout_->readers.words[slot_ / 64].fetch_and(~my_bit(), kSeq);
     platform::crash_point("reader-left");
     wake_draining_writer();
+    // Writers that parked while readers were let in ahead of them (a starving reader, a run of
+    // readers woken by a release) have claimed nothing: the oldest is woken now.
+    settle();
   }
 }
 
-bool RwLockSegment::try_read(uint32_t n) {
+// No writer, and while kStarving is up: the process whose turn it is; else a starving waiter (a
+// writer only when no turn runs: a turn is that writer's until it ends). Readers share, so a
+// starving reader may also go in during a writer's turn.
+// Between turns the lock is kept for the starving waiter a release woke (the oldest), while that
+// wake-up is in flight: a waiter that starved a moment later does not take it first.
+bool RwLockSegment::admits(uint32_t s, bool write, bool starving) const {
+  if (writer_slot_plus_one(s) != 0) return false;
+  if (!(s & kStarving)) return true;
+  int64_t turn = turn_holder();
+  if (turn == static_cast<int64_t>(slot_)) return true;
+  if (!starving) return false;
+  if (!write) return true;
+  if (turn >= 0) return false;
+  uint64_t mark = layout_->state.woken.load(kSeq);
+  return (mark & 0x7FF) == slot_ + 1 || !wake_in_flight(mark, platform::monotonic_us());
+}
+
+int64_t RwLockSegment::turn_holder() const {
+  uint64_t until = layout_->state.turn_until_us.load(kSeq);
+  if (until == 0 || platform::monotonic_us() >= until) return -1;
+  return static_cast<int64_t>(layout_->state.turn_slot.load(kSeq)) - 1;
+}
+
+// A starving writer that got the lock gets a turn. Written by the holder only (nobody else may
+// claim meanwhile); until first at 0, so a reader never pairs the new end with the old slot.
+void RwLockSegment::start_turn() {
+  layout_->state.turn_until_us.store(0, kSeq);
+  layout_->state.turn_slot.store(slot_ + 1, kSeq);
+  layout_->state.turn_until_us.store(platform::monotonic_us() + kTurnUs, kSeq);
+}
+
+uint64_t RwLockSegment::defer_to_turn(bool starving) {
   uint32_t s = layout_->state.word.load(kSeq);
-  if (writer_slot_plus_one(s) != 0 || (s & kWritersWaiting)) return false;
+  if (!(s & kStarving) || !starving) return 0;
+  const uint64_t now = platform::monotonic_us();
+  uint64_t until = layout_->state.turn_until_us.load(kSeq);
+  if (until == 0 || now >= until) {
+    // No turn: kept out by another starving waiter's wake-up in flight (see admits). If that one
+    // is gone, its mark lapses: look again then.
+    uint64_t mark = layout_->state.woken.load(kSeq);
+    if ((mark & 0x7FF) != slot_ + 1 && wake_in_flight(mark, now)) return mark >> 11;
+    return 0;
+  }
+  if (layout_->state.turn_slot.load(kSeq) == slot_ + 1) return 0;
+  // Only the oldest starving waiter (the one a release inside the turn rings): the others are
+  // rung in their turn, instead of all waking together when this turn ends.
+  if (oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, true) != static_cast<int64_t>(slot_)) return 0;
+  // Releases inside the turn need wake nobody: we look again when it ends.
+  layout_->state.woken.store(woken_mark(until, slot_), kSeq);
+  return until;
+}
+
+bool RwLockSegment::try_read(uint32_t n, bool starving) {
+  uint32_t s = layout_->state.word.load(kSeq);
+  if (!admits(s, false, starving)) return false;
   add_reads(n);
   s = layout_->state.word.load(kSeq);
-  if (writer_slot_plus_one(s) == 0 && !(s & kWritersWaiting)) return true;
+  if (admits(s, false, starving)) return true;
   remove_reads(n);
   return false;
 }
@@ -193,11 +249,12 @@ bool RwLockSegment::any_reader() const {
 
 // ---- writers ----------------------------------------------------------------------------------
 
-bool RwLockSegment::claim_writer(bool queue_behind_waiting) {
+bool RwLockSegment::claim_writer(bool starving) {
   uint32_t s = layout_->state.word.load(kSeq);
-  while (writer_slot_plus_one(s) == 0 && !(queue_behind_waiting && (s & kWritersWaiting))) {
+  while (admits(s, true, starving)) {
     if (layout_->state.word.compare_exchange_weak(s, s | (slot_ + 1), kSeq)) {
       platform::crash_point("writer-claimed");
+      if (starving && (s & kStarving)) start_turn();
       return true;
     }
   }
@@ -214,7 +271,7 @@ bool RwLockSegment::activate_if_drained() {
 
 bool RwLockSegment::try_write() {
   uint32_t s = layout_->state.word.load(kSeq);
-  if (writer_slot_plus_one(s) != 0 || (s & kWritersWaiting)) return false;
+  if (!admits(s, true, false)) return false;
   if (!layout_->state.word.compare_exchange_strong(s, s | (slot_ + 1), kSeq)) return false;
   platform::crash_point("writer-claimed");
   if (activate_if_drained()) return true;
@@ -262,13 +319,54 @@ void RwLockSegment::mark_consistent() {
 // After any change that may let a waiter in. Summary bits are cleared only here, and each clear is
 // followed by a scan that wakes every flagged slot: a waiter that saw the bit set had published its
 // flag before, so the scan finds it.
+//
+// While writers wait, one wake-up per release: the oldest waiter (a starving one first: while
+// kStarving is up nobody else may get in), or, if the oldest waits to read, every waiting reader.
+// A woken waiter that finds the lock taken again (a running process took it first) stays flagged
+// and parks: the next release wakes the oldest again. One that leaves settles on its way out.
 void RwLockSegment::settle() {
   for (;;) {
     uint32_t s = layout_->state.word.load(kSeq);
     if (writer_slot_plus_one(s) != 0) return;  // the holder settles on its release
     if (s & kWritersWaiting) {
+      // A writer woken before has not looked yet (or waits for a turn to end): it will, and what
+      // it finds decides the next wake-up. Two loads, no scan: a release in a tight loop while
+      // others wait costs this much.
+      if (wake_in_flight(layout_->state.woken.load(kSeq), platform::monotonic_us())) return;
       if (any_flagged(slot_flag::kWantWrite)) {
-        wake_flagged(slot_flag::kWantWrite);  // writer preference: readers stay parked
+        int64_t next = -1;
+        if (s & kStarving) next = oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, true);
+        if (next < 0) next = oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, false);
+        uint32_t i = static_cast<uint32_t>(next);
+        if (next >= 0 && (layout_->slots[i].flags.load(kSeq) & slot_flag::kWantWrite)) {
+          // The oldest waiter is woken first (the handoff's latency is this ring, nothing before
+          // it). A waiter that died parked stays flagged until someone recovers its slot, and that
+          // wake-up reached nobody: then every waiter is woken, as before protocol 3. The liveness
+          // look may be a system call: at most one per millisecond per process and lock (a live
+          // waiter also wakes by itself when it starves, within 2 ms).
+          // One wake-up in flight at a time: a process that re-takes the lock and releases it
+          // again before the woken waiter has run (it runs, finds it taken, parks) rings nobody.
+          // The mark lapses by itself (a woken waiter that died, or whose loop is busy, gets
+          // rung again after kWokenMs); every waiter clears it when it looks at the lock.
+          uint64_t now = platform::monotonic_us();
+          uint64_t mark = layout_->state.woken.load(kSeq);
+          if (wake_in_flight(mark, now)) return;
+          if (!layout_->state.woken.compare_exchange_strong(mark, woken_mark(now + kWokenUs, i), kSeq)) continue;
+          wake_slot(i);
+          if (!is_mine(i)) {
+            uint64_t owner = layout_->slots[i].owner.load(kSeq);
+            bool alive = owner != 0;
+            now /= 1000;
+            if (alive && now >= next_liveness_look_ms_) {
+              next_liveness_look_ms_ = now + 1;
+              alive = owner_alive(i, owner);
+            }
+            if (!alive) wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
+          }
+        } else {
+          wake_flagged(slot_flag::kWantRead);  // a run of readers (a writer may have left meanwhile)
+          if (next < 0) continue;
+        }
         return;
       }
       if (!layout_->state.word.compare_exchange_weak(s, s & ~(kWritersWaiting | kReadersWaiting), kSeq)) continue;
@@ -280,6 +378,52 @@ void RwLockSegment::settle() {
       wake_flagged(slot_flag::kWantRead | slot_flag::kWantWrite);
     }
     return;
+  }
+}
+
+// Never ourselves (we are looking at the lock now), never a second wake-up while one is in flight.
+void RwLockSegment::wake_oldest_starving() {
+  int64_t next = oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, true);
+  if (next < 0 || is_mine(static_cast<uint32_t>(next))) return;
+  uint32_t i = static_cast<uint32_t>(next);
+  if (!(layout_->slots[i].flags.load(kSeq) & slot_flag::kWantWrite)) {
+    wake_slot(i);
+    return;
+  }
+  uint64_t now = platform::monotonic_us();
+  uint64_t mark = layout_->state.woken.load(kSeq);
+  if (wake_in_flight(mark, now)) return;
+  if (layout_->state.woken.compare_exchange_strong(mark, woken_mark(now + kWokenUs, i), kSeq)) wake_slot(i);
+}
+
+int64_t RwLockSegment::oldest_flagged(uint32_t flags, bool starving_only) const {
+  int64_t best = -1;
+  uint64_t best_since = 0;
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    uint32_t f = layout_->slots[i].flags.load(kSeq);
+    if (!(f & flags) || (starving_only && !(f & slot_flag::kStarving))) continue;
+    uint64_t since = layout_->slots[i].wait_since_us.load(kSeq);
+    if (best < 0 || since < best_since) {
+      best = i;
+      best_since = since;
+    }
+  }
+  return best;
+}
+
+// kStarving comes down only here, when no slot is flagged starving; the rescan after the clear
+// puts it back for a waiter that flagged itself meanwhile (it raises the bit after its flag).
+bool RwLockSegment::settle_starving() {
+  for (;;) {
+    uint32_t s = layout_->state.word.load(kSeq);
+    if (!(s & kStarving)) return false;
+    if (oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, true) >= 0) return false;
+    if (!layout_->state.word.compare_exchange_weak(s, s & ~kStarving, kSeq)) continue;
+    if (oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, true) >= 0) {
+      layout_->state.word.fetch_or(kStarving, kSeq);
+      continue;
+    }
+    return true;
   }
 }
 
@@ -329,26 +473,59 @@ void RwLockSegment::wake_self() {
   events_[slot_]->set();
 }
 
-bool RwLockSegment::publish_wait(bool write) {
-  uint32_t was = layout_->slots[slot_].flags.exchange(write ? slot_flag::kWantWrite : slot_flag::kWantRead, kSeq);
-  // No longer a waiting writer (its write went away, a read is next): a writers-waiting bit kept
-  // up for us must not go on blocking readers.
-  if (!write && (was & slot_flag::kWantWrite)) settle();
-  const uint32_t bit = write ? kWritersWaiting : kReadersWaiting;
+bool RwLockSegment::publish_wait(bool write, uint64_t since_us, bool starving) {
+  Slot& mine = layout_->slots[slot_];
+  mine.wait_since_us.store(since_us, kSeq);  // before the flag: a waker that sees the flag sees the age
+  uint32_t flags = (write ? slot_flag::kWantWrite : slot_flag::kWantRead) | (starving ? slot_flag::kStarving : 0);
+  uint32_t was = mine.flags.exchange(flags, kSeq);
+  // No longer a waiting writer (its write went away, a read is next): a wake-up meant for us
+  // goes on to the next waiter.
+  if ((was & slot_flag::kStarving) && !starving && settle_starving()) {
+    settle();  // waiters that only kStarving kept out
+  } else if (!write && (was & slot_flag::kWantWrite)) {
+    settle();
+  }
+  const uint32_t bits = (write ? kWritersWaiting : kReadersWaiting) | (starving ? kStarving : 0);
   uint32_t s = layout_->state.word.load(kSeq);
   for (;;) {
-    bool blocked = writer_slot_plus_one(s) != 0 || (!write && (s & kWritersWaiting));
-    if (!blocked) return false;
-    if (s & bit) break;
-    if (layout_->state.word.compare_exchange_weak(s, s | bit, kSeq)) break;
+    if (admits(s, write, starving)) return false;
+    if ((s & bits) == bits) break;
+    if (layout_->state.word.compare_exchange_weak(s, s | bits, kSeq)) break;
   }
   platform::crash_point("wait-published");
+  // Free, and only starving waiters may go in (a turn of ours just ended, say): nobody else may
+  // be about to release, so wake the one whose turn it is now.
+  if (writer_slot_plus_one(s) == 0 && (s & kStarving) && turn_holder() < 0) wake_oldest_starving();
   return true;
+}
+
+uint64_t RwLockSegment::woken_mark(uint64_t until_us, uint32_t slot) {
+  return until_us << 11 | (slot + 1);
+}
+
+// Whether a release may leave the waking to a waiter woken before: only while the mark is young
+// and its slot still waits to write. That waiter looks at the lock after the mark was made (it was
+// rung after, or looks at the mark's time by itself): a release it missed, its look sees. A mark
+// whose waiter left (it took the lock another way, or gave up) holds back nobody.
+bool RwLockSegment::wake_in_flight(uint64_t mark, uint64_t now_us) const {
+  if (mark == 0 || now_us >= mark >> 11) return false;
+  uint32_t slot = static_cast<uint32_t>(mark & 0x7FF) - 1;
+  return slot < slot_count_ && (layout_->slots[slot].flags.load(kSeq) & slot_flag::kWantWrite);
+}
+
+void RwLockSegment::note_awake() {
+  // Only our own mark, and only a write when there is one: a look costs no store on the line.
+  uint64_t mark = layout_->state.woken.load(kSeq);
+  if (mark != 0 && (mark & 0x7FF) == slot_ + 1) layout_->state.woken.compare_exchange_strong(mark, 0, kSeq);
 }
 
 void RwLockSegment::clear_wait() {
   uint32_t old = layout_->slots[slot_].flags.exchange(0, kSeq);
-  if (old & slot_flag::kWantWrite) settle();  // a wake-up for writers may have been meant for us
+  if (old & slot_flag::kWantWrite) note_awake();  // a wake-up on its way to us goes on (settle below)
+  if (old & slot_flag::kStarving) settle_starving();
+  // A wake-up meant for us (a writer woken alone, or a starving waiter that kept others out) goes
+  // on to the next waiter.
+  if (old & (slot_flag::kWantWrite | slot_flag::kStarving)) settle();
 }
 
 void RwLockSegment::set_waiting_counts(uint32_t reads, uint32_t writes) {
@@ -383,6 +560,7 @@ uint32_t RwLockSegment::recover_dead() {
   drop_writer_if_stray();
   // Backstop: a free lock whose waiting bits nobody acted on (a waker that died between its state
   // change and its wake-ups) gets its waiters woken now.
+  settle_starving();
   settle();
   return recovered;
 }
@@ -418,6 +596,15 @@ bool RwLockSegment::recover_blockers(bool write) {
     // Raised by a writer that is no longer waiting, and never settled (its settle ran before our
     // look, or it died between): nobody stands behind the bit.
     stale |= !waiting_writer && writer_slot_plus_one(s) == 0;
+  }
+  if ((s & kStarving) && !stale) {
+    bool starving_waiter = false;
+    for (uint32_t i = 0; i < slot_count_ && !stale; ++i) {
+      if (!(layout_->slots[i].flags.load(kSeq) & slot_flag::kStarving)) continue;
+      starving_waiter = true;
+      stale |= gone(i);
+    }
+    stale |= !starving_waiter;  // raised by a waiter that left, and never brought down
   }
   if (write && !stale) {
     for (uint32_t word = 0; word < words_for(slot_count_) && !stale; ++word) {
@@ -527,6 +714,7 @@ bool RwLockSegment::clean_dead_slot(uint32_t i) {
   slot.park.store(0, std::memory_order_relaxed);
   platform::crash_point("recovery-cleaned");
   wake_draining_writer();
+  settle_starving();  // a dead starving waiter keeps nobody out
   settle();
   return abandoned;
 }
@@ -553,8 +741,10 @@ LockSnapshot RwLockSegment::inspect() const {
     if (reads > 0) snap.readers.push_back({pid, reads, slot.read_since_ms.load(std::memory_order_relaxed), alive});
     uint32_t waiting_reads = slot.waiting_reads.load(std::memory_order_relaxed);
     uint32_t waiting_writes = slot.waiting_writes.load(std::memory_order_relaxed);
-    snap.waiting_reads += waiting_reads;
-    snap.waiting_writes += waiting_writes;
+    if (alive) {  // a dead process's queue is nobody's wait (it goes with its slot's recovery)
+      snap.waiting_reads += waiting_reads;
+      snap.waiting_writes += waiting_writes;
+    }
     if (waiting_reads + waiting_writes > 0) snap.waiters.push_back({pid, waiting_reads, waiting_writes, alive});
   }
   return snap;

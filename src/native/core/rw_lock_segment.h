@@ -65,15 +65,20 @@ class RwLockSegment {
   uint32_t slot_count() const { return slot_count_; }
 
   // ---- acquisition (never blocks) ----
-  // Adds n read holds if the lock admits readers now (no writer, no waiting writer).
-  bool try_read(uint32_t n);
+  // Eventual fairness: a free lock may be taken past waiters that have waited less than the
+  // starvation bound (the running process goes on, nobody pays a wake-up per operation); once one
+  // has waited longer it raises kStarving, and then only starving waiters get in: the oldest first,
+  // and a writer among them for a turn (kTurnUs) in which it may take the lock again.
+  // Adds n read holds if the lock admits readers now (no writer; no starving waiter, unless the
+  // caller is one).
+  bool try_read(uint32_t n, bool starving = false);
   void release_read(uint32_t n);
-  // Claims the writer field and activates at once; fails if there is a writer, a waiting writer or
-  // any reader.
+  // Claims the writer field and activates at once; fails if there is a writer, a starving waiter
+  // or any reader.
   bool try_write();
-  // Waiter path: claim the writer field (readers then back out), later activate once drained. A new
-  // request passes queue_behind_waiting so that it does not overtake writers already parked.
-  bool claim_writer(bool queue_behind_waiting = false);
+  // Waiter path: claim the writer field (readers then back out), later activate once drained.
+  // Refused while kStarving is up, unless the caller is a starving waiter itself.
+  bool claim_writer(bool starving = false);
   bool activate_if_drained();
   void abandon_claim();  // give the writer field back before it became active
   void release_write(bool abandoned = false);
@@ -84,10 +89,19 @@ class RwLockSegment {
 
   // ---- parking (waiter thread) ----
   void reset_park();
-  // Publishes that this process waits to read or write. False: the state admits it now, retry.
-  bool publish_wait(bool write);
+  // Publishes that this process waits to read or write, for a request made at since_us (the
+  // monotonic clock); starving: it has waited past the bound. False: the state admits it now, retry.
+  bool publish_wait(bool write, uint64_t since_us, bool starving);
   // No longer waiting: clears the flags and passes on wake-ups meant for the lock.
   void clear_wait();
+  // After a look that found the lock refused to us by another process's turn: when that turn
+  // ends (monotonic µs; 0: no such turn). Releases meanwhile wake nobody: the caller looks again
+  // at that time by itself.
+  uint64_t defer_to_turn(bool starving);
+  // A waiter is about to look at the lock (and take it, or publish its wait): a wake-up in flight
+  // has arrived, and the next release may wake again. Call before the look, never after it: a
+  // release that saw the mark and woke nobody is then seen by the look.
+  void note_awake();
   void park(uint32_t timeout_ms);
   void wake_self();
   void set_waiting_counts(uint32_t reads, uint32_t writes);
@@ -117,6 +131,14 @@ class RwLockSegment {
   void remove_reads(uint32_t n);
   void drop_writer_field(bool poison);
   void settle();
+  void wake_oldest_starving();  // another process's starving waiter, when the lock is free for it
+  bool settle_starving();  // true: it brought kStarving down (then settle(): someone may go now)
+  bool admits(uint32_t s, bool write, bool starving) const;  // see the definition
+  int64_t turn_holder() const;                               // slot index, or -1: no turn now
+  static uint64_t woken_mark(uint64_t until_us, uint32_t slot);
+  bool wake_in_flight(uint64_t mark, uint64_t now_us) const;
+  void start_turn();
+  int64_t oldest_flagged(uint32_t flags, bool starving_only) const;  // slot index, or -1
   bool any_reader() const;
   bool any_flagged(uint32_t flags) const;
   void wake_flagged(uint32_t flags);
@@ -140,6 +162,13 @@ class RwLockSegment {
   uint32_t local_reads_ = 0;
   std::vector<std::unique_ptr<platform::ParkEvent>> events_;  // opened on first use, one per slot
   std::vector<DeadHolder> recovered_;                          // until take_recovered()
+  uint64_t next_liveness_look_ms_ = 0;  // settle()'s look at the waiter it wakes alone
+  // How long a woken waiter has to run before releases wake again.
+  static constexpr uint64_t kWokenUs = 2000;
+  // How long a starving writer that got the lock by a handoff may take it again before the next
+  // starving waiter's turn: a few hundred operations of a critical section of a few µs, one
+  // handoff (one wake-up) for all of them.
+  static constexpr uint64_t kTurnUs = 1000;
 };
 
 }  // namespace interlock

@@ -28,12 +28,21 @@ void EnvContext::install(Napi::Env env) {
       env, napi_add_env_cleanup_hook(env, &EnvContext::teardown, new std::shared_ptr<EnvContext>(ctx)));
 }
 
+namespace {
+// The env whose doorbell handler runs on this thread: what it serves is dispatched by that handler
+// right after, so its completions need no thread-safe function call (a write to the loop's async
+// handle, and one more loop turn to read it).
+thread_local const EnvContext* draining_inline = nullptr;
+}  // namespace
+
 bool EnvContext::deliver(const Completion& completion) {
   std::lock_guard<std::mutex> lk(mu_);
   if (!alive_) return false;
   queue_.push_back(completion);
   // One call carries every completion queued before it runs.
-  if (queue_.size() == 1) napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+  if (queue_.size() == 1 && draining_inline != this) {
+    napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+  }
   return true;
 }
 
@@ -52,8 +61,15 @@ void EnvContext::call_js(napi_env env, napi_value, void* context, void*) {
 // The doorbell rang: serve every lock with queued requests here and now, then hand this env its
 // completions without waiting for the thread-safe function's own wake-up.
 void EnvContext::on_bell(napi_env env, void* context) {
-  serve_active_locks();
-  static_cast<EnvContext*>(context)->drain(env);
+  auto* self = static_cast<EnvContext*>(context);
+  {
+    struct Inline {
+      explicit Inline(const EnvContext* c) { draining_inline = c; }
+      ~Inline() { draining_inline = nullptr; }
+    } scope(self);
+    serve_active_locks();
+  }
+  self->drain(env);
 }
 
 void EnvContext::drain(napi_env env) {

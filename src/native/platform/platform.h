@@ -167,6 +167,7 @@ enum class Liveness { kAlive, kDead, kUnknown };
 Liveness process_liveness(uint64_t key);
 
 uint64_t monotonic_ms();
+uint64_t monotonic_us();  // the same clock in µs (every process of the machine shares it)
 uint64_t wall_clock_ms();  // milliseconds since the Unix epoch, coarse is fine
 uint64_t random_u64();
 

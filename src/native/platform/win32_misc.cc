@@ -10,7 +10,8 @@
 
 namespace interlock::platform {
 
-uint64_t monotonic_ms() {
+namespace {
+uint64_t performance_counter_in(uint64_t units_per_second) {
   static const LONGLONG frequency = [] {
     LARGE_INTEGER f;
     QueryPerformanceFrequency(&f);
@@ -18,7 +19,16 @@ uint64_t monotonic_ms() {
   }();
   LARGE_INTEGER now;
   QueryPerformanceCounter(&now);
-  return static_cast<uint64_t>(now.QuadPart / frequency * 1000 + now.QuadPart % frequency * 1000 / frequency);
+  return static_cast<uint64_t>(now.QuadPart / frequency * units_per_second +
+                               now.QuadPart % frequency * units_per_second / frequency);
+}
+}  // namespace
+
+uint64_t monotonic_ms() {
+  return performance_counter_in(1000);
+}
+uint64_t monotonic_us() {
+  return performance_counter_in(1000000);
 }
 
 uint64_t wall_clock_ms() {

@@ -166,6 +166,9 @@ Liveness process_liveness(uint64_t key) {
 uint64_t monotonic_ms() {
   return model::now_ms();
 }
+uint64_t monotonic_us() {
+  return model::now_ms() * 1000;
+}
 uint64_t wall_clock_ms() {
   return model::now_ms();
 }
