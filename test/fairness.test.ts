@@ -82,7 +82,9 @@ for (const [waiterMode, hammerMode] of [
       // A guard against starvation and lost wake-ups, not a proof of the 2 ms bound: 3-8 ms measured
       // on an idle 2-core machine, up to 87 ms with three CI runs at once on it; without kStarving,
       // idle runs reached 18-46 ms in two of three.
-      t.true(max < 100, `every request granted within 100 ms (max ${max.toFixed(1)} ms)`);
+      // Under qemu-user (the arm64 suite) everything runs 5-20x slower: 70-148 ms measured there.
+      const bound = process.env.INTERLOCKED_TEST_EMULATED ? 400 : 100;
+      t.true(max < bound, `every request granted within ${bound} ms (max ${max.toFixed(1)} ms)`);
     },
   );
 }
