@@ -182,7 +182,7 @@ bool RwLockSegment::admits(uint32_t s, bool write, bool starving) const {
   if (!write) return true;
   if (turn >= 0) return false;
   uint64_t mark = layout_->state.woken.load(kSeq);
-  return (mark & 0x7FF) == slot_ + 1 || !wake_in_flight(mark, platform::monotonic_us());
+  return (mark & kWokenSlotMask) == slot_ + 1 || !wake_in_flight(mark, platform::monotonic_us());
 }
 
 int64_t RwLockSegment::turn_holder() const {
@@ -208,7 +208,7 @@ uint64_t RwLockSegment::defer_to_turn(bool starving) {
     // No turn: kept out by another starving waiter's wake-up in flight (see admits). If that one
     // is gone, its mark lapses: look again then.
     uint64_t mark = layout_->state.woken.load(kSeq);
-    if ((mark & 0x7FF) != slot_ + 1 && wake_in_flight(mark, now)) return mark >> 11;
+    if ((mark & kWokenSlotMask) != slot_ + 1 && wake_in_flight(mark, now)) return mark >> 11;
     return 0;
   }
   if (layout_->state.turn_slot.load(kSeq) == slot_ + 1) return 0;
@@ -339,15 +339,12 @@ void RwLockSegment::settle() {
         if (next < 0) next = oldest_flagged(slot_flag::kWantRead | slot_flag::kWantWrite, false);
         uint32_t i = static_cast<uint32_t>(next);
         if (next >= 0 && (layout_->slots[i].flags.load(kSeq) & slot_flag::kWantWrite)) {
-          // The oldest waiter is woken first (the handoff's latency is this ring, nothing before
-          // it). A waiter that died parked stays flagged until someone recovers its slot, and that
+          // One wake-up in flight at a time (the mark; re-checked here for the exchange). The
+          // oldest waiter is rung first: the handoff's latency is this ring, nothing before it.
+          // A waiter that died parked stays flagged until someone recovers its slot, and that
           // wake-up reached nobody: then every waiter is woken, as before protocol 3. The liveness
           // look may be a system call: at most one per millisecond per process and lock (a live
-          // waiter also wakes by itself when it starves, within 2 ms).
-          // One wake-up in flight at a time: a process that re-takes the lock and releases it
-          // again before the woken waiter has run (it runs, finds it taken, parks) rings nobody.
-          // The mark lapses by itself (a woken waiter that died, or whose loop is busy, gets
-          // rung again after kWokenMs); every waiter clears it when it looks at the lock.
+          // waiter also wakes by itself when it starves, within 1 ms).
           uint64_t now = platform::monotonic_us();
           uint64_t mark = layout_->state.woken.load(kSeq);
           if (wake_in_flight(mark, now)) return;
@@ -509,14 +506,14 @@ uint64_t RwLockSegment::woken_mark(uint64_t until_us, uint32_t slot) {
 // whose waiter left (it took the lock another way, or gave up) holds back nobody.
 bool RwLockSegment::wake_in_flight(uint64_t mark, uint64_t now_us) const {
   if (mark == 0 || now_us >= mark >> 11) return false;
-  uint32_t slot = static_cast<uint32_t>(mark & 0x7FF) - 1;
+  uint32_t slot = static_cast<uint32_t>(mark & kWokenSlotMask) - 1;
   return slot < slot_count_ && (layout_->slots[slot].flags.load(kSeq) & slot_flag::kWantWrite);
 }
 
 void RwLockSegment::note_awake() {
   // Only our own mark, and only a write when there is one: a look costs no store on the line.
   uint64_t mark = layout_->state.woken.load(kSeq);
-  if (mark != 0 && (mark & 0x7FF) == slot_ + 1) layout_->state.woken.compare_exchange_strong(mark, 0, kSeq);
+  if (mark != 0 && (mark & kWokenSlotMask) == slot_ + 1) layout_->state.woken.compare_exchange_strong(mark, 0, kSeq);
 }
 
 void RwLockSegment::clear_wait() {

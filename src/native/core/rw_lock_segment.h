@@ -165,6 +165,7 @@ class RwLockSegment {
   uint64_t next_liveness_look_ms_ = 0;  // settle()'s look at the waiter it wakes alone
   // How long a woken waiter has to run before releases wake again.
   static constexpr uint64_t kWokenUs = 2000;
+  static constexpr uint64_t kWokenSlotMask = 0x7FF;  // the mark's low 11 bits: slot + 1
   // How long a starving writer that got the lock by a handoff may take it again before the next
   // starving waiter's turn: a few hundred operations of a critical section of a few µs, one
   // handoff (one wake-up) for all of them.
