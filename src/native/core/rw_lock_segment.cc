@@ -208,7 +208,7 @@ uint64_t RwLockSegment::defer_to_turn(bool starving) {
     // No turn: kept out by another starving waiter's wake-up in flight (see admits). If that one
     // is gone, its mark lapses: look again then.
     uint64_t mark = layout_->state.woken.load(kSeq);
-    if ((mark & kWokenSlotMask) != slot_ + 1 && wake_in_flight(mark, now)) return mark >> 11;
+    if ((mark & kWokenSlotMask) != slot_ + 1 && wake_in_flight(mark, now)) return mark >> kWokenSlotBits;
     return 0;
   }
   if (layout_->state.turn_slot.load(kSeq) == slot_ + 1) return 0;
@@ -497,7 +497,7 @@ bool RwLockSegment::publish_wait(bool write, uint64_t since_us, bool starving) {
 }
 
 uint64_t RwLockSegment::woken_mark(uint64_t until_us, uint32_t slot) {
-  return until_us << 11 | (slot + 1);
+  return until_us << kWokenSlotBits | (slot + 1);
 }
 
 // Whether a release may leave the waking to a waiter woken before: only while the mark is young
@@ -505,7 +505,7 @@ uint64_t RwLockSegment::woken_mark(uint64_t until_us, uint32_t slot) {
 // rung after, or looks at the mark's time by itself): a release it missed, its look sees. A mark
 // whose waiter left (it took the lock another way, or gave up) holds back nobody.
 bool RwLockSegment::wake_in_flight(uint64_t mark, uint64_t now_us) const {
-  if (mark == 0 || now_us >= mark >> 11) return false;
+  if (mark == 0 || now_us >= mark >> kWokenSlotBits) return false;
   uint32_t slot = static_cast<uint32_t>(mark & kWokenSlotMask) - 1;
   return slot < slot_count_ && (layout_->slots[slot].flags.load(kSeq) & slot_flag::kWantWrite);
 }

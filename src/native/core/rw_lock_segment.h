@@ -165,7 +165,10 @@ class RwLockSegment {
   uint64_t next_liveness_look_ms_ = 0;  // settle()'s look at the waiter it wakes alone
   // How long a woken waiter has to run before releases wake again.
   static constexpr uint64_t kWokenUs = 2000;
-  static constexpr uint64_t kWokenSlotMask = 0x7FF;  // the mark's low 11 bits: slot + 1
+  // The mark is until_us << kWokenSlotBits | slot + 1.
+  static constexpr unsigned kWokenSlotBits = 11;
+  static constexpr uint64_t kWokenSlotMask = (uint64_t{1} << kWokenSlotBits) - 1;
+  static_assert(kMaxSlots + 1 <= kWokenSlotMask, "every slot + 1 fits in the woken mark");
   // How long a starving writer that got the lock by a handoff may take it again before the next
   // starving waiter's turn: a few hundred operations of a critical section of a few µs, one
   // handoff (one wake-up) for all of them.
